@@ -1,0 +1,349 @@
+"""The native checkpoint format, atomic saving, and ``ganlens.load``.
+
+A native checkpoint is one ``torch.save`` file holding only tensors and plain Python values, so
+``torch.load(path, weights_only=True)`` reads it. ``load`` asks every ``ganlens_load_checkpoint``
+implementation in turn (first result wins): the native loader here, and the loaders for plain
+state_dicts, ``torch.export`` archives and (refused by default) pickled modules in
+:mod:`ganlens.loaders`.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import CheckpointError
+from .fileio import atomic_path
+from .gan import GAN, DataSpec, LatentSpec
+from .hookspecs import hookimpl
+
+FORMAT_TAG = "ganlens-checkpoint"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LoadOptions:
+    """What a user can tell the loaders (the CLI flags every command shares).
+
+    Args:
+        arch: ``MODULE:CALLABLE`` returning the generator (MODULE an importable name or a .py
+            path), or a registered architecture name.
+        latent_dim: the latent size, for ``(B, d)`` latents.
+        latent_shape: the latent shape without the batch, e.g. ``(64, 1, 1)``.
+        latent_distribution: ``normal`` or ``uniform``.
+        output_shape: the data shape, e.g. ``(1, 28, 28)`` for a generator with flat outputs.
+        output_range: the generator's value range, e.g. ``(-1, 1)``.
+        discriminator: a discriminator state_dict file; needs ``discriminator_arch``.
+        discriminator_arch: ``MODULE:CALLABLE`` returning the discriminator.
+        d_output: ``logit`` or ``probability``.
+        trust_pickle: allow unpickling whole modules (runs code from the file).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        num_classes: the number of classes of the training data, when known.
+    """
+
+    arch: str | None = None
+    latent_dim: int | None = None
+    latent_shape: tuple[int, ...] | None = None
+    latent_distribution: str = "normal"
+    output_shape: tuple[int, ...] | None = None
+    output_range: tuple[float, float] | None = None
+    discriminator: str | Path | None = None
+    discriminator_arch: str | None = None
+    d_output: str = "logit"
+    trust_pickle: bool = False
+    device: str | None = None
+    num_classes: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CheckpointSource:
+    """A file to load, with its first bytes and a cached weights-only ``torch.load``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        if not self.path.exists():
+            raise CheckpointError(f"checkpoint not found: {self.path}")
+        if self.path.is_dir():
+            raise CheckpointError(f"{self.path} is a folder; expected a checkpoint file")
+        self.size = self.path.stat().st_size
+        with open(self.path, "rb") as f:
+            self.head = f.read(64)
+        self._payload: Any = None
+        self._error: BaseException | None = None
+        self._loaded = False
+        self._names: list[str] | None = None
+
+    @property
+    def is_zip(self) -> bool:
+        return self.head.startswith(b"PK\x03\x04")
+
+    def zip_names(self) -> list[str]:
+        if self._names is None:
+            try:
+                with zipfile.ZipFile(self.path) as z:
+                    self._names = z.namelist()
+            except (zipfile.BadZipFile, OSError):
+                self._names = []
+        return self._names
+
+    @property
+    def is_export_archive(self) -> bool:
+        return self.is_zip and any(
+            n.endswith("/archive_format") or n.endswith("models/model.json")
+            for n in self.zip_names()
+        )
+
+    def payload(self) -> Any:
+        """``torch.load(path, weights_only=True, map_location='cpu')``, once; errors are kept."""
+        if not self._loaded:
+            self._loaded = True
+            try:
+                self._payload = torch.load(self.path, weights_only=True, map_location="cpu")
+            except Exception as exc:  # torch raises many types for bad files
+                self._error = exc
+        if self._error is not None:
+            raise self._error
+        return self._payload
+
+    def try_payload(self) -> tuple[Any, BaseException | None]:
+        try:
+            return self.payload(), None
+        except Exception as exc:
+            return None, exc
+
+    def needs_pickle(self) -> bool:
+        """True when the file is a pickle that weights-only loading refuses (a whole module)."""
+        _, err = self.try_payload()
+        return err is not None and "Weights only load failed" in str(err)
+
+    def describe_failure(self) -> str:
+        """One line on why no loader took the file."""
+        if self.size == 0:
+            return "the file is empty"
+        _, err = self.try_payload()
+        if err is None:
+            return f"it holds a {type(self._payload).__name__} that no loader recognises"
+        msg = str(err).split("\n")[0]
+        if "central directory" in msg or "zip archive" in msg:
+            return "the file is truncated or corrupt (its zip archive is incomplete)"
+        if isinstance(err, (KeyError, EOFError)) or "pickle" in msg.lower() or "magic" in msg:
+            return "the file is not a PyTorch checkpoint (random or foreign bytes, or truncated)"
+        return f"torch.load failed: {type(err).__name__}: {msg[:200]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights
+# ---------------------------------------------------------------------------------------------
+
+WRAPPER_KEYS = (
+    "state_dict", "model_state_dict", "model", "generator", "netG", "G", "gen", "g_state_dict",
+    "generator_state_dict", "ema", "g_ema", "params",
+)
+
+
+def strip_prefix(state: dict[str, Any], prefix: str = "module.") -> dict[str, Any]:
+    """Remove a DataParallel/DDP ``module.`` prefix present on every key."""
+    if state and all(k.startswith(prefix) for k in state):
+        return {k[len(prefix) :]: v for k, v in state.items()}
+    return state
+
+
+def is_state_dict(obj: Any) -> bool:
+    return isinstance(obj, dict) and bool(obj) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
+    )
+
+
+def unwrap_state_dict(obj: Any) -> tuple[dict[str, torch.Tensor] | None, str | None]:
+    """Find the state_dict in ``obj``: itself, or under a common key. Returns (state, key)."""
+    if is_state_dict(obj):
+        return obj, None
+    if isinstance(obj, dict):
+        for key in WRAPPER_KEYS:
+            if key in obj and is_state_dict(obj[key]):
+                return obj[key], key
+        nested = [(k, v) for k, v in obj.items() if is_state_dict(v)]
+        if len(nested) == 1:
+            return nested[0][1], nested[0][0]
+    return None, None
+
+
+def check_finite(state: dict[str, torch.Tensor], what: str) -> None:
+    for k, v in state.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            bad = int((~torch.isfinite(v)).sum())
+            raise CheckpointError(f"{what}: weight {k!r} holds {bad} NaN or infinite values")
+
+
+def load_weights(module: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """Strict loading with an error that lists missing and unexpected keys and bad shapes."""
+    state = strip_prefix(dict(state))
+    check_finite(state, what)
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in own
+        if k in state and tuple(state[k].shape) != tuple(own[k].shape)
+    ]
+    if missing or unexpected or mismatched:
+        parts = []
+        for label, items in (("missing", missing), ("unexpected", unexpected),
+                             ("shape mismatch", mismatched)):
+            if items:
+                shown = ", ".join(items[:8]) + (f", ... ({len(items)} in all)" if len(items) > 8 else "")
+                parts.append(f"{label} keys: {shown}")
+        raise CheckpointError(f"{what}: the weights do not fit the architecture; " + "; ".join(parts))
+    module.load_state_dict(state, strict=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The native format
+# ---------------------------------------------------------------------------------------------
+
+
+def _net_record(module: nn.Module, arch: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "arch": arch,
+        "kwargs": dict(kwargs),
+        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+    }
+
+
+def checkpoint_dict(
+    gan: GAN,
+    *,
+    arch: str,
+    g_kwargs: dict[str, Any],
+    d_kwargs: dict[str, Any] | None,
+    training: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The native checkpoint as a dict of tensors and plain values."""
+    from . import __version__
+
+    return {
+        "format": FORMAT_TAG,
+        "format_version": FORMAT_VERSION,
+        "ganlens_version": __version__,
+        "generator": _net_record(gan.generator, arch, g_kwargs),
+        "discriminator": (
+            _net_record(gan.discriminator, arch, d_kwargs or {}) if gan.discriminator else None
+        ),
+        "latent": gan.latent.to_dict(),
+        "data": gan.data.to_dict(),
+        "d_output": gan.d_output,
+        "num_classes": gan.num_classes,
+        "dataset": gan.metadata.get("dataset"),
+        "training": training,
+        "seed": seed,
+    }
+
+
+def save_checkpoint(payload: dict[str, Any], path: str | Path) -> Path:
+    """Write ``payload`` with ``torch.save`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def is_native(payload: Any) -> bool:
+    return isinstance(payload, dict) and payload.get("format") == FORMAT_TAG
+
+
+def gan_from_native(payload: dict[str, Any], path: Path | None, device: str | None) -> GAN:
+    """Build a GAN from a native checkpoint dict."""
+    from .models import get_architecture
+
+    where = str(path) if path else "checkpoint"
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{where}: checkpoint format version {version!r} is newer than this ganlens reads "
+            f"({FORMAT_VERSION}); upgrade ganlens"
+        )
+    try:
+        g_rec = payload["generator"]
+        latent = LatentSpec.from_dict(payload["latent"])
+        data = DataSpec.from_dict(payload["data"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{where}: the checkpoint lacks {exc}; it is incomplete") from exc
+    info = get_architecture(g_rec["arch"])
+    generator = info.generator(**g_rec["kwargs"])
+    load_weights(generator, g_rec["state_dict"], f"{where} (generator)")
+    discriminator = None
+    d_rec = payload.get("discriminator")
+    if d_rec is not None:
+        d_info = get_architecture(d_rec["arch"])
+        if d_info.discriminator is None:
+            raise CheckpointError(f"{where}: architecture {d_rec['arch']!r} has no discriminator")
+        discriminator = d_info.discriminator(**d_rec["kwargs"])
+        load_weights(discriminator, d_rec["state_dict"], f"{where} (discriminator)")
+    training = payload.get("training") or {}
+    metadata = {
+        "format": FORMAT_TAG,
+        "format_version": version,
+        "ganlens_version": payload.get("ganlens_version"),
+        "architecture": g_rec["arch"],
+        "dataset": payload.get("dataset"),
+        "training": {k: v for k, v in training.items() if k != "optimizers"},
+        "seed": payload.get("seed"),
+    }
+    return GAN(
+        generator, latent, data, discriminator, d_output=payload.get("d_output", "logit"),
+        num_classes=payload.get("num_classes"), metadata=metadata, device=device,
+    )
+
+
+def check_outputs_finite(gan: GAN, where: str) -> None:
+    """Generate a few samples; NaN or infinite outputs are a clear error, not a silent report."""
+    x = gan.sample(4, seed=0)
+    if not torch.isfinite(x).all():
+        raise CheckpointError(f"{where}: the generator produces NaN or infinite outputs")
+
+
+@hookimpl
+def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> GAN | None:
+    """The native ganlens checkpoint (``format: ganlens-checkpoint``)."""
+    if source.is_export_archive:
+        return None
+    payload, err = source.try_payload()
+    if err is not None or not is_native(payload):
+        return None
+    return gan_from_native(payload, source.path, options.device)
+
+
+def load(path: str | Path, options: LoadOptions | None = None, **kwargs: Any) -> GAN:
+    """Load a GAN from ``path``: a native checkpoint, a state_dict with ``arch``, a ``.pt2``.
+
+    Keyword arguments are the fields of :class:`LoadOptions` (``arch``, ``latent_shape``,
+    ``output_shape``, ``discriminator``, ``trust_pickle``, ``device``, ...).
+
+    Raises:
+        CheckpointError: the file is missing, corrupt, of an unknown format, or does not fit.
+    """
+    from .plugins import get_host
+
+    if options is None:
+        options = LoadOptions(**kwargs)
+    elif kwargs:
+        raise TypeError("give either options or keyword arguments, not both")
+    source = CheckpointSource(path)
+    if source.size == 0:
+        raise CheckpointError(f"{source.path}: the file is empty; expected a checkpoint")
+    gan = get_host().hook.ganlens_load_checkpoint(source=source, options=options)
+    if gan is None:
+        raise CheckpointError(
+            f"{source.path}: cannot load it: {source.describe_failure()}; expected a ganlens "
+            "checkpoint, a state_dict with --arch MODULE:CALLABLE, or a torch.export .pt2 archive"
+        )
+    gan.metadata.setdefault("source", str(source.path.resolve()))
+    check_outputs_finite(gan, str(source.path))
+    return gan

@@ -1,0 +1,195 @@
+"""A small classifier that ganlens trains on a labelled real dataset, cached per dataset sha256.
+
+It labels generated samples (class coverage), and its penultimate layer is the ``classifier``
+feature space. A classifier below :data:`MIN_ACCURACY` held-out accuracy is refused: labels from
+a weak classifier would make every class-based number meaningless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import Dataset
+from .errors import GanlensError
+from .fileio import atomic_path
+
+MIN_ACCURACY = 0.90
+HELD_OUT_FRACTION = 0.2
+MAX_STEPS = 1200
+BATCH_SIZE = 64
+CACHE_VERSION = 1
+SPLIT_SEED = 0
+
+
+class FeatureUnavailable(GanlensError):
+    """A feature space (or the classifier) cannot be built for these data; the message says why."""
+
+
+def cache_dir() -> Path:
+    """``$GANLENS_CACHE_DIR``, else ``~/.cache/ganlens``."""
+    root = os.environ.get("GANLENS_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "ganlens"
+
+
+class SmallCNN(nn.Module):
+    """Two convolutions, a 128-unit penultimate layer, a linear classifier."""
+
+    def __init__(self, channels: int, side: int, num_classes: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2) if side >= 8 else nn.Identity(),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2) if side >= 16 else nn.Identity(),
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(),
+            nn.Linear(64 * 16, 128), nn.ReLU(),
+        )
+        self.head = nn.Linear(128, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+class SmallMLP(nn.Module):
+    """For vector data: two hidden layers, the second is the penultimate layer."""
+
+    def __init__(self, dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(dim, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU())
+        self.head = nn.Linear(128, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x.flatten(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def _build(spec_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+    if len(spec_shape) == 3:
+        return SmallCNN(spec_shape[0], spec_shape[1], num_classes)
+    return SmallMLP(spec_shape[0], num_classes)
+
+
+@dataclass
+class Classifier:
+    """A trained classifier: predictions, penultimate features, held-out accuracy."""
+
+    model: nn.Module
+    accuracy: float
+    num_classes: int
+    class_names: list[str]
+    device: torch.device
+
+    @torch.no_grad()
+    def logits(self, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+        self.model.eval()
+        outs = [self.model(b.to(self.device)).cpu() for b in x.split(batch_size)]
+        return torch.cat(outs) if outs else torch.empty(0, self.num_classes)
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The predicted class of each sample."""
+        return self.logits(x).argmax(1)
+
+    @torch.no_grad()
+    def embed(self, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+        """Penultimate-layer features (128 values per sample)."""
+        self.model.eval()
+        outs = [self.model.features(b.to(self.device)).cpu() for b in x.split(batch_size)]
+        return torch.cat(outs) if outs else torch.empty(0, 128)
+
+
+def _cache_key(ds: Dataset) -> str:
+    h = hashlib.sha256()
+    h.update(ds.digest().encode())
+    h.update(repr((ds.spec.shape, ds.spec.value_range, CACHE_VERSION)).encode())
+    return h.hexdigest()[:24]
+
+
+def train_classifier(
+    ds: Dataset, *, device: torch.device | str = "cpu", use_cache: bool = True,
+    min_accuracy: float = MIN_ACCURACY,
+) -> Classifier:
+    """Train (or load from the cache) a classifier on ``ds``'s labels.
+
+    Raises:
+        FeatureUnavailable: no labels, a single class, too few samples, or held-out accuracy
+            below ``min_accuracy``.
+    """
+    if ds.labels is None:
+        raise FeatureUnavailable(f"the real data {ds.name!r} have no labels")
+    num_classes = ds.num_classes or 0
+    if num_classes < 2:
+        raise FeatureUnavailable(f"the real data {ds.name!r} have fewer than two classes")
+    if len(ds) < 10 * num_classes:
+        raise FeatureUnavailable(
+            f"{len(ds)} labelled samples are too few to train a classifier for {num_classes} classes"
+        )
+    device = torch.device(device)
+    names = ds.class_names or [str(i) for i in range(num_classes)]
+    path = cache_dir() / "classifiers" / f"{_cache_key(ds)}.pt"
+    model = _build(ds.spec.shape, num_classes)
+    if use_cache and path.exists():
+        try:
+            saved = torch.load(path, weights_only=True, map_location="cpu")
+            model.load_state_dict(saved["state_dict"])
+            accuracy = float(saved["accuracy"])
+            return _checked(Classifier(model.to(device).eval(), accuracy, num_classes, names, device),
+                            min_accuracy, ds)
+        except Exception:  # a stale or broken cache entry is retrained, not fatal
+            model = _build(ds.spec.shape, num_classes)
+    accuracy = _fit(model, ds, device)
+    if use_cache:
+        try:
+            with atomic_path(path) as tmp:
+                torch.save({"state_dict": model.state_dict(), "accuracy": accuracy}, tmp)
+        except OSError:
+            pass  # a read-only home is no reason to fail an analysis
+    return _checked(Classifier(model.eval(), accuracy, num_classes, names, device), min_accuracy, ds)
+
+
+def _checked(clf: Classifier, min_accuracy: float, ds: Dataset) -> Classifier:
+    if clf.accuracy < min_accuracy:
+        raise FeatureUnavailable(
+            f"the classifier trained on {ds.name!r} reaches {clf.accuracy:.1%} held-out accuracy, "
+            f"below the {min_accuracy:.0%} needed to trust its labels"
+        )
+    return clf
+
+
+def _fit(model: nn.Module, ds: Dataset, device: torch.device) -> float:
+    gen = torch.Generator().manual_seed(SPLIT_SEED)
+    perm = torch.randperm(len(ds), generator=gen)
+    n_test = max(1, int(len(ds) * HELD_OUT_FRACTION))
+    test_idx, train_idx = perm[:n_test], perm[n_test:]
+    x, y = ds.x.to(device), ds.labels.to(device)
+    torch.manual_seed(SPLIT_SEED)
+    model = model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    steps_per_epoch = max(1, math.ceil(len(train_idx) / BATCH_SIZE))
+    epochs = max(3, min(30, MAX_STEPS // steps_per_epoch))
+    model.train()
+    for _epoch in range(epochs):
+        order = train_idx[torch.randperm(len(train_idx), generator=gen)]
+        for start in range(0, len(order), BATCH_SIZE):
+            idx = order[start : start + BATCH_SIZE].to(device)
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        idx = test_idx.to(device)
+        pred = torch.cat([model(x[idx[s : s + 512]]).argmax(1) for s in range(0, len(idx), 512)])
+        return float((pred == y[idx]).float().mean())

@@ -1,0 +1,218 @@
+"""The analysis context: everything an analyzer receives.
+
+It holds the GAN, the shared capture (latents, samples, D scores, activations), the real data,
+the seed and device, the feature spaces (computed once per run, shared by analyzers), the
+classifier trained on labelled real data, and the ways to run extra passes. Every extra generator
+pass goes through :meth:`AnalysisContext.generate` so that it is counted: a run's generator calls
+are the shared pass plus the passes analyzers asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import torch
+from torch import nn
+
+from .capture import Capture
+from .classifier import Classifier, FeatureUnavailable, train_classifier
+from .data import Dataset
+from .errors import AnalyzerError
+from .features import FeatureSet, default_space
+from .gan import GAN
+from .progress import track
+
+T = TypeVar("T")
+_UNSET = object()
+
+
+@dataclass
+class PassRecord:
+    """One extra pass an analyzer ran through the context."""
+
+    analyzer: str | None
+    network: str
+    calls: int
+    samples: int
+    grad: bool
+
+
+@dataclass
+class AnalysisContext:
+    """What every analyzer's ``analyze(ctx)`` receives.
+
+    Attributes:
+        gan: the GAN (networks in eval mode on ``gan.device``).
+        capture: the shared pass (``latents``, ``fakes``, ``d_fake``, ``d_real``, activations).
+        real: the real data (shuffled with the seed, capped at max(10,000, 2N)), or None.
+        real_full: all the real data, in their original order (the classifier trains on it).
+        real_reason: why there are no real data, when ``real`` is None.
+        seed: the run's seed.
+        n_samples: N, the number of generated samples in the shared pass.
+        batch_size: the batch size of every pass.
+        host: the plugin host (registries of feature spaces and datasets).
+        progress_enabled: whether progress bars are shown.
+    """
+
+    gan: GAN
+    capture: Capture
+    real: Dataset | None
+    seed: int = 0
+    n_samples: int = 0
+    batch_size: int = 256
+    host: Any = None
+    real_reason: str | None = None
+    progress_enabled: bool = True
+    real_full: Dataset | None = None
+    passes: list[PassRecord] = field(default_factory=list)
+    current_analyzer: str | None = None
+    _features: dict[str, FeatureSet] = field(default_factory=dict)
+    _classifier: Any = _UNSET
+    classifier_reason: str | None = None
+
+    # -- what the shared pass produced -------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.gan.device
+
+    @property
+    def latents(self) -> torch.Tensor:
+        """(N, *latent shape) latents of the shared pass, on the CPU."""
+        return self.capture.latents
+
+    @property
+    def fakes(self) -> torch.Tensor:
+        """(N, *data shape) generated samples of the shared pass, on the CPU."""
+        return self.capture.fakes
+
+    @property
+    def d_fake(self) -> torch.Tensor | None:
+        """D's logits on the fakes, or None without a discriminator."""
+        return self.capture.d_fake
+
+    @property
+    def d_real(self) -> torch.Tensor | None:
+        """D's logits on ``real_for_d`` (the first N real samples), or None."""
+        return self.capture.d_real
+
+    @property
+    def real_for_d(self) -> torch.Tensor | None:
+        """The real samples D scored in the shared pass (the first N of ``real``)."""
+        return self.capture.real_x
+
+    def activations(self, network: str, module: str, reduction: str = "mean",
+                    source: str = "fake") -> torch.Tensor:
+        """Captured activations (float32, CPU) of a module the analyzer requested."""
+        return self.capture.activation(network, module, reduction, source)
+
+    # -- randomness ---------------------------------------------------------------------------
+    def rng(self, salt: str = "") -> torch.Generator:
+        """A CPU generator seeded from the run's seed and ``salt`` (e.g. the analyzer's name),
+        so each analyzer's random draws are reproducible and independent of the others."""
+        digest = hashlib.sha256(f"{self.seed}/{salt}".encode()).digest()
+        return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1))
+
+    def latents_for(self, n: int, salt: str) -> torch.Tensor:
+        """``n`` fresh latents from the prior, reproducible for (seed, salt)."""
+        return self.gan.latent.sample(n, self.rng(salt))
+
+    # -- extra passes -------------------------------------------------------------------------
+    def generate(self, z: torch.Tensor, *, grad: bool = False,
+                 batch_size: int | None = None) -> torch.Tensor:
+        """Run G on ``z``. Without ``grad``: batched, no gradients, result on the CPU. With
+        ``grad``: one differentiable call on ``gan.device``. Every call is counted."""
+        if grad:
+            self._log("generator", 1, z.shape[0], True)
+            return self.gan.forward(z)
+        bs = batch_size or self.batch_size
+        calls = -(-z.shape[0] // bs)
+        self._log("generator", calls, z.shape[0], False)
+        return self.gan.decode(z, batch_size=bs)
+
+    def discriminate(self, x: torch.Tensor, *, grad: bool = False,
+                     batch_size: int | None = None) -> torch.Tensor:
+        """D's logits for ``x``; batched on the CPU without ``grad``, one call with it."""
+        if self.gan.discriminator is None:
+            raise AnalyzerError("this GAN has no discriminator")
+        if grad:
+            self._log("discriminator", 1, x.shape[0], True)
+            return self.gan.score(x)
+        bs = batch_size or self.batch_size
+        self._log("discriminator", -(-x.shape[0] // bs), x.shape[0], False)
+        return self.gan.discriminate(x, batch_size=bs)
+
+    def _log(self, network: str, calls: int, samples: int, grad: bool) -> None:
+        self.passes.append(PassRecord(self.current_analyzer, network, calls, samples, grad))
+
+    @property
+    def extra_generator_calls(self) -> int:
+        return sum(p.calls for p in self.passes if p.network == "generator")
+
+    @contextlib.contextmanager
+    def hooks(self, hooks: dict[nn.Module, Callable[..., Any]]) -> Iterator[None]:
+        """Register forward hooks for the duration of a ``with`` block; always removed."""
+        handles = []
+        try:
+            for module, fn in hooks.items():
+                handles.append(module.register_forward_hook(fn))
+            yield
+        finally:
+            for h in handles:
+                h.remove()
+
+    def progress(self, items: Iterable[T], desc: str = "", total: int | None = None) -> Iterator[T]:
+        """Iterate with a progress bar (shown on a terminal)."""
+        return track(items, desc=desc, total=total, enabled=self.progress_enabled)
+
+    # -- classifier and feature spaces --------------------------------------------------------
+    @property
+    def classifier(self) -> Classifier | None:
+        """A classifier trained on the labelled real data (cached per dataset), or None with
+        the reason in ``classifier_reason``."""
+        if self._classifier is _UNSET:
+            self._classifier = None
+            if self.real is None:
+                self.classifier_reason = "no real data"
+            else:
+                try:
+                    self._classifier = train_classifier(self.real_full or self.real,
+                                                        device=self.device)
+                except FeatureUnavailable as exc:
+                    self.classifier_reason = str(exc)
+        return self._classifier
+
+    def feature_space_names(self) -> list[str]:
+        return sorted(self.host.feature_spaces) if self.host is not None else []
+
+    def features(self, name: str = "auto") -> FeatureSet:
+        """Fakes and reals embedded in the feature space ``name`` (``auto``: the classifier
+        when there is one, else random-conv for images and pixels for vectors); computed once
+        per run. Raises :class:`FeatureUnavailable` with the reason when it does not apply."""
+        if name == "auto":
+            name = default_space(self)
+        if name in self._features:
+            return self._features[name]
+        registry = self.host.feature_spaces if self.host is not None else {}
+        if name not in registry:
+            raise FeatureUnavailable(
+                f"unknown feature space {name!r}; known: {', '.join(sorted(registry))}"
+            )
+        info = registry[name].obj
+        embed = info.build(self)
+        fake = self.embed(embed, self.fakes)
+        real = self.embed(embed, self.real.x) if self.real is not None else None
+        fs = FeatureSet(name, info.description, fake, real)
+        self._features[name] = fs
+        return fs
+
+    def embed(self, embed: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Apply ``embed`` in batches on the device without gradients; float32 on the CPU."""
+        outs = []
+        with torch.no_grad():
+            for start in range(0, x.shape[0], self.batch_size):
+                outs.append(embed(x[start : start + self.batch_size].to(self.device)).float().cpu())
+        return torch.cat(outs) if outs else torch.empty(0, 0)

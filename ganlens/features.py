@@ -1,0 +1,152 @@
+"""Feature spaces in which metrics compare fakes and reals.
+
+Built in: ``pixels`` (the flattened data), ``discriminator`` (the input of D's last layer, its
+penultimate features), ``classifier`` (the penultimate layer of a classifier trained on the
+labelled real data) and ``random-conv`` (a fixed random CNN, for images). Plugins add more through
+``ganlens_register_feature_spaces``. The analysis context computes each space once per run and
+shares it between analyzers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from .capture import UNIT_LAYERS
+from .classifier import FeatureUnavailable
+from .hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from .context import AnalysisContext
+
+Embed = Callable[[torch.Tensor], torch.Tensor]
+RANDOM_CONV_SEED = 12345
+
+
+@dataclass(frozen=True)
+class FeatureSpaceInfo:
+    """A registered feature space.
+
+    Args:
+        name: the name options use (``--option mode_collapse.features=NAME``).
+        build: ``build(ctx) -> embed`` where ``embed(x)`` maps a batch of data (on the GAN's
+            device) to (B, d) features. Raise :class:`FeatureUnavailable` with the reason when
+            the space does not apply (e.g. no discriminator).
+        description: one line for reports and ``ganlens plugins``.
+    """
+
+    name: str
+    build: Callable[[AnalysisContext], Embed]
+    description: str = ""
+
+
+@dataclass
+class FeatureSet:
+    """Features of the run's fakes and reals in one space (CPU float32)."""
+
+    name: str
+    description: str
+    fake: torch.Tensor
+    real: torch.Tensor | None
+
+    @property
+    def dim(self) -> int:
+        return int(self.fake.shape[1])
+
+
+def _pixels(ctx: AnalysisContext) -> Embed:
+    return lambda x: x.flatten(1)
+
+
+def last_layer(net: nn.Module) -> nn.Module:
+    """The last linear or convolutional layer of ``net`` (its output layer)."""
+    layers = [m for _, m in net.named_modules() if isinstance(m, UNIT_LAYERS)]
+    if not layers:
+        raise FeatureUnavailable("the discriminator has no linear or convolutional layer")
+    return layers[-1]
+
+
+def penultimate(net: nn.Module, call: Callable[[torch.Tensor], object]) -> Embed:
+    """An embedding that returns the input of ``net``'s last layer while ``call`` runs it."""
+    head = last_layer(net)
+
+    def embed(x: torch.Tensor) -> torch.Tensor:
+        seen: list[torch.Tensor] = []
+        handle = head.register_forward_pre_hook(lambda _m, inputs: seen.append(inputs[0].detach()))
+        try:
+            call(x)
+        finally:
+            handle.remove()
+        if not seen:
+            raise FeatureUnavailable("the discriminator's last layer was not called")
+        return seen[-1].flatten(1)
+
+    return embed
+
+
+def _discriminator(ctx: AnalysisContext) -> Embed:
+    if ctx.gan.discriminator is None:
+        raise FeatureUnavailable("this GAN has no discriminator")
+    return penultimate(ctx.gan.discriminator, ctx.gan.score)
+
+
+def _classifier(ctx: AnalysisContext) -> Embed:
+    clf = ctx.classifier
+    if clf is None:
+        raise FeatureUnavailable(ctx.classifier_reason or "no classifier")
+    return clf.model.features
+
+
+class RandomConv(nn.Module):
+    """A fixed random CNN (seeded): three convolutions, then 2×2 average pooling → 512 values."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(RANDOM_CONV_SEED)
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+        )
+        with torch.no_grad():
+            for m in self.net:
+                if isinstance(m, nn.Conv2d):
+                    fan_in = m.weight[0].numel()
+                    m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
+                    m.bias.zero_()
+        self.eval()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def _random_conv(ctx: AnalysisContext) -> Embed:
+    if not ctx.gan.data.is_image:
+        raise FeatureUnavailable("random-conv needs image data")
+    net = RandomConv(ctx.gan.data.shape[0]).to(ctx.device)
+    return net
+
+
+@hookimpl
+def ganlens_register_feature_spaces() -> list[FeatureSpaceInfo]:
+    return [
+        FeatureSpaceInfo("pixels", _pixels, "the data values, flattened"),
+        FeatureSpaceInfo("discriminator", _discriminator,
+                         "the discriminator's penultimate layer (the input of its last layer)"),
+        FeatureSpaceInfo("classifier", _classifier,
+                         "the penultimate layer (128 units) of a classifier trained on the real labels"),
+        FeatureSpaceInfo("random-conv", _random_conv,
+                         "a fixed random 3-layer CNN with 2x2 pooling (512 values), for images"),
+    ]
+
+
+def default_space(ctx: AnalysisContext) -> str:
+    """The classifier when there is one, else random-conv for images and pixels for vectors."""
+    if ctx.classifier is not None:
+        return "classifier"
+    return "random-conv" if ctx.gan.data.is_image else "pixels"

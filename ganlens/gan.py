@@ -1,0 +1,267 @@
+"""The GAN container that every analyzer receives.
+
+A :class:`GAN` holds a generator, an optional discriminator, the latent spec (shape and
+distribution), the data spec (image C×H×W or vector d, value range) and metadata. It runs the
+networks in batches on its device, in eval mode, without gradients unless a caller asks for them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import DeviceError, InputError
+
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+DATA_KINDS = ("image", "vector")
+DEFAULT_BATCH_SIZE = 256
+
+
+@dataclass(frozen=True)
+class LatentSpec:
+    """What the generator takes: ``shape`` without the batch dimension, and the prior.
+
+    ``distribution`` is ``"normal"`` (N(0, I)) or ``"uniform"`` (U[-1, 1]).
+    A 4-D latent such as ``(64, 1, 1)`` is fed to the generator as ``(B, 64, 1, 1)``.
+    """
+
+    shape: tuple[int, ...]
+    distribution: str = "normal"
+
+    def __post_init__(self) -> None:
+        if not self.shape or any(int(s) <= 0 for s in self.shape):
+            raise InputError(f"latent shape must be positive integers, got {self.shape!r}")
+        if self.distribution not in LATENT_DISTRIBUTIONS:
+            raise InputError(
+                f"latent distribution {self.distribution!r} is unknown; expected one of "
+                f"{', '.join(LATENT_DISTRIBUTIONS)}"
+            )
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+
+    @property
+    def dim(self) -> int:
+        """The number of latent coordinates (the product of ``shape``)."""
+        return math.prod(self.shape)
+
+    def sample(self, n: int, seed: int | torch.Generator = 0) -> torch.Tensor:
+        """Draw ``n`` latents on the CPU; the same seed gives the same latents on every device."""
+        gen = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(seed)
+        if self.distribution == "normal":
+            return torch.randn((n, *self.shape), generator=gen)
+        return torch.rand((n, *self.shape), generator=gen) * 2 - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shape": list(self.shape), "distribution": self.distribution}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LatentSpec:
+        return cls(tuple(d["shape"]), d.get("distribution", "normal"))
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What the generator produces: ``kind`` (image or vector), ``shape`` and ``value_range``.
+
+    Images are ``(C, H, W)``; vectors are ``(d,)``. A generator with flat outputs whose
+    data are images is reshaped to ``shape`` by :meth:`GAN.forward`.
+    """
+
+    kind: str
+    shape: tuple[int, ...]
+    value_range: tuple[float, float] = (-1.0, 1.0)
+
+    def __post_init__(self) -> None:
+        if self.kind not in DATA_KINDS:
+            raise InputError(f"data kind {self.kind!r} is unknown; expected image or vector")
+        shape = tuple(int(s) for s in self.shape)
+        if self.kind == "image" and len(shape) != 3:
+            raise InputError(f"image data need a shape (C, H, W), got {shape}")
+        if self.kind == "vector" and len(shape) != 1:
+            raise InputError(f"vector data need a shape (d,), got {shape}")
+        lo, hi = (float(v) for v in self.value_range)
+        if not lo < hi:
+            raise InputError(f"value range must be (low, high) with low < high, got {self.value_range}")
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "value_range", (lo, hi))
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == "image"
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
+        """Map data from ``value_range`` to [0, 1] (for display), clamped."""
+        lo, hi = self.value_range
+        return ((x - lo) / (hi - lo)).clamp(0, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "shape": list(self.shape), "value_range": list(self.value_range)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DataSpec:
+        return cls(d["kind"], tuple(d["shape"]), tuple(d.get("value_range", (-1.0, 1.0))))
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``auto``/None picks CUDA when available; ``cuda`` without CUDA is a clear error."""
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise DeviceError(f"unknown device {device!r}; expected auto, cpu or cuda") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise DeviceError(
+            f"device {device!r} was asked for but CUDA is not available on this machine; "
+            "use --device cpu or --device auto"
+        )
+    return dev
+
+
+def flatten_scores(out: torch.Tensor | tuple | list) -> torch.Tensor:
+    """Discriminator outputs of shape (B,), (B, 1) or (B, 1, 1, 1) become (B,)."""
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    if out.ndim == 0:
+        out = out.reshape(1)
+    b = out.shape[0]
+    if out[0].numel() != 1:
+        raise InputError(
+            f"the discriminator must return one score per sample, got shape {tuple(out.shape)}"
+        )
+    return out.reshape(b)
+
+
+@dataclass
+class GAN:
+    """A generator, an optional discriminator, and what is known about their inputs and outputs.
+
+    Args:
+        generator: maps latents of ``latent.shape`` to data of ``data.shape`` (or flat).
+        latent: the latent spec.
+        data: the data spec.
+        discriminator: maps data to one score per sample, or None.
+        d_output: ``"logit"`` (default) or ``"probability"``: what the discriminator returns.
+        num_classes: the number of classes of the training data, when known.
+        metadata: the dataset, training history, seed, source file and ganlens version.
+        device: where the networks run.
+    """
+
+    generator: nn.Module
+    latent: LatentSpec
+    data: DataSpec
+    discriminator: nn.Module | None = None
+    d_output: str = "logit"
+    num_classes: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    def __post_init__(self) -> None:
+        if self.d_output not in ("logit", "probability"):
+            raise InputError(f"d_output must be 'logit' or 'probability', got {self.d_output!r}")
+        self.device = resolve_device(self.device)
+        self.to(self.device)
+        self.eval()
+
+    # -- placement -------------------------------------------------------------------------
+    def to(self, device: str | torch.device) -> GAN:
+        """Move both networks to ``device`` and remember it."""
+        self.device = resolve_device(device)
+        self.generator.to(self.device)
+        if self.discriminator is not None:
+            self.discriminator.to(self.device)
+        return self
+
+    def eval(self) -> GAN:
+        self.generator.eval()
+        if self.discriminator is not None:
+            self.discriminator.eval()
+        return self
+
+    @property
+    def has_discriminator(self) -> bool:
+        return self.discriminator is not None
+
+    @property
+    def history(self) -> dict[str, Any] | None:
+        """The training history stored in a native checkpoint, or None."""
+        return (self.metadata.get("training") or {}).get("history")
+
+    # -- sampling --------------------------------------------------------------------------
+    def latents(self, n: int, seed: int = 0) -> torch.Tensor:
+        """``n`` latents drawn from the prior with ``seed`` (on the CPU)."""
+        return self.latent.sample(n, seed)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """One differentiable generator call on ``gan.device``, output shaped like the data."""
+        z = z.to(self.device)
+        if z.shape[1:] != self.latent.shape:
+            z = z.reshape(z.shape[0], *self.latent.shape)
+        out = self.generator(z)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        if out.shape[1:] != self.data.shape:
+            if out[0].numel() != self.data.numel:
+                raise InputError(
+                    f"the generator returned shape {tuple(out.shape[1:])} per sample, but the data "
+                    f"spec says {self.data.shape}; give the right --output-shape"
+                )
+            out = out.reshape(out.shape[0], *self.data.shape)
+        return out
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """One differentiable discriminator call: a logit per sample (probabilities are
+        converted to logits, so every analyzer sees the same scale)."""
+        if self.discriminator is None:
+            raise InputError("this GAN has no discriminator")
+        x = x.to(self.device)
+        out = flatten_scores(self.discriminator(x))
+        if self.d_output == "probability":
+            out = torch.logit(out.clamp(1e-6, 1 - 1e-6))
+        return out
+
+    def batches(self, x: torch.Tensor, batch_size: int | None = None) -> Iterator[torch.Tensor]:
+        bs = batch_size or self.batch_size
+        for start in range(0, x.shape[0], bs):
+            yield x[start : start + bs]
+
+    def decode(self, z: torch.Tensor, *, batch_size: int | None = None) -> torch.Tensor:
+        """Generate from latents ``z`` in batches, without gradients; the result is on the CPU."""
+        with torch.no_grad():
+            outs = [self.forward(b).float().cpu() for b in self.batches(z, batch_size)]
+        return torch.cat(outs) if outs else torch.empty((0, *self.data.shape))
+
+    def sample(self, n: int, seed: int = 0, *, batch_size: int | None = None) -> torch.Tensor:
+        """``n`` generated samples from the latents of ``seed``, on the CPU."""
+        return self.decode(self.latents(n, seed), batch_size=batch_size)
+
+    def discriminate(self, x: torch.Tensor, *, batch_size: int | None = None) -> torch.Tensor:
+        """Discriminator logits for ``x`` in batches, without gradients, on the CPU."""
+        with torch.no_grad():
+            outs = [self.score(b).float().cpu() for b in self.batches(x, batch_size)]
+        return torch.cat(outs) if outs else torch.empty(0)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-friendly description for reports."""
+        n_g = sum(p.numel() for p in self.generator.parameters())
+        n_d = (
+            sum(p.numel() for p in self.discriminator.parameters()) if self.discriminator else None
+        )
+        return {
+            "latent": self.latent.to_dict(),
+            "data": self.data.to_dict(),
+            "generator_parameters": n_g,
+            "discriminator_parameters": n_d,
+            "d_output": self.d_output,
+            "num_classes": self.num_classes,
+            "device": str(self.device),
+        }

@@ -1,0 +1,305 @@
+"""Loaders for weights that ganlens did not write: plain state_dicts with an architecture given as
+``MODULE:CALLABLE``, ``torch.export`` archives (unflattened so forward hooks work), and pickled
+whole modules (refused unless the user trusts the file).
+
+Each is an implementation of ``ganlens_load_checkpoint``; each decides by content.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .checkpoint import CheckpointSource, LoadOptions, is_native, load_weights, unwrap_state_dict
+from .errors import ArchitectureError, CheckpointError
+from .gan import GAN, DataSpec, LatentSpec
+from .hookspecs import hookimpl
+
+D_KEYS = ("discriminator", "netD", "D", "disc", "d_state_dict", "discriminator_state_dict")
+G_KEYS = ("generator", "netG", "G", "gen", "g_state_dict", "generator_state_dict", "g_ema")
+PICKLE_REFUSAL = (
+    "{path}: this file is a pickled whole module; unpickling it would run arbitrary code from "
+    "the file, so ganlens refuses by default. If you trust its source, pass --trust-pickle "
+    "(Python: trust_pickle=True); better, save its state_dict (torch.save(model.state_dict(), "
+    "...)) and load that with --arch MODULE:CALLABLE"
+)
+
+
+def import_callable(spec: str, what: str = "--arch") -> Any:
+    """Resolve ``MODULE:CALLABLE``; MODULE is an importable name or a path to a .py file."""
+    if ":" not in spec:
+        raise ArchitectureError(
+            f"{what} {spec!r}: expected MODULE:CALLABLE, e.g. my_models:Generator or "
+            "path/to/models.py:Generator"
+        )
+    module_name, _, attr = spec.rpartition(":")
+    try:
+        if module_name.endswith(".py") or "/" in module_name or "\\" in module_name:
+            path = Path(module_name).expanduser()
+            if not path.exists():
+                raise ArchitectureError(f"{what} {spec!r}: the file {path} does not exist")
+            mod_name = f"ganlens_user_arch_{abs(hash(str(path.resolve())))}"
+            mspec = importlib.util.spec_from_file_location(mod_name, path)
+            if mspec is None or mspec.loader is None:
+                raise ArchitectureError(f"{what} {spec!r}: {path} is not a Python file")
+            module = importlib.util.module_from_spec(mspec)
+            sys.modules[mod_name] = module
+            mspec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except ArchitectureError:
+        raise
+    except Exception as exc:
+        raise ArchitectureError(
+            f"{what} {spec!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})"
+        ) from exc
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ArchitectureError(f"{what} {spec!r}: {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ArchitectureError(f"{what} {spec!r}: {attr!r} is not callable")
+    return obj
+
+
+def build_module(spec: str, what: str) -> nn.Module:
+    factory = import_callable(spec, what)
+    try:
+        module = factory()
+    except Exception as exc:
+        raise ArchitectureError(
+            f"{what} {spec!r}: calling it with no arguments failed ({type(exc).__name__}: {exc}); "
+            "it must return the nn.Module"
+        ) from exc
+    if not isinstance(module, nn.Module):
+        raise ArchitectureError(f"{what} {spec!r} returned {type(module).__name__}, not an nn.Module")
+    return module
+
+
+# ---------------------------------------------------------------------------------------------
+# Inferring the specs
+# ---------------------------------------------------------------------------------------------
+
+
+def _first_layer(module: nn.Module) -> nn.Module | None:
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d, nn.Conv1d, nn.ConvTranspose1d)):
+            return m
+    return None
+
+
+def _last_leaf(module: nn.Module) -> nn.Module | None:
+    leaves = [m for m in module.modules() if not list(m.children())]
+    return leaves[-1] if leaves else None
+
+
+def infer_latent(generator: nn.Module, options: LoadOptions, where: str) -> LatentSpec:
+    if options.latent_shape:
+        return LatentSpec(tuple(options.latent_shape), options.latent_distribution)
+    if options.latent_dim:
+        first = _first_layer(generator)
+        if isinstance(first, (nn.ConvTranspose2d, nn.Conv2d)):
+            return LatentSpec((options.latent_dim, 1, 1), options.latent_distribution)
+        return LatentSpec((options.latent_dim,), options.latent_distribution)
+    first = _first_layer(generator)
+    if isinstance(first, nn.Linear):
+        return LatentSpec((first.in_features,), options.latent_distribution)
+    if isinstance(first, (nn.ConvTranspose2d, nn.Conv2d)):
+        return LatentSpec((first.in_channels, 1, 1), options.latent_distribution)
+    raise CheckpointError(
+        f"{where}: cannot infer the latent shape from the generator's first layer; give "
+        "--latent-dim or --latent-shape"
+    )
+
+
+def infer_data(
+    generator: nn.Module, latent: LatentSpec, options: LoadOptions, where: str
+) -> DataSpec:
+    z = latent.sample(8, seed=0)
+    try:
+        with torch.no_grad():
+            out = generator(z)
+    except Exception as exc:
+        raise CheckpointError(
+            f"{where}: the generator fails on latents of shape (B, {', '.join(map(str, latent.shape))})"
+            f" ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); give --latent-shape"
+        ) from exc
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    if not torch.isfinite(out).all():
+        raise CheckpointError(f"{where}: the generator produces NaN or infinite outputs")
+    per_sample = tuple(out.shape[1:])
+    if options.output_shape:
+        shape = tuple(int(s) for s in options.output_shape)
+        if torch.Size(shape).numel() != torch.Size(per_sample).numel():
+            raise CheckpointError(
+                f"{where}: --output-shape {shape} has {torch.Size(shape).numel()} values but the "
+                f"generator returns {per_sample} ({torch.Size(per_sample).numel()} values)"
+            )
+    else:
+        shape = per_sample
+        if len(shape) == 2:
+            shape = (1, *shape)
+    kind = "image" if len(shape) == 3 else "vector"
+    if len(shape) not in (1, 3):
+        raise CheckpointError(
+            f"{where}: generator output {per_sample} is neither an image (C, H, W) nor a vector; "
+            "give --output-shape"
+        )
+    if options.output_range is not None:
+        value_range = tuple(float(v) for v in options.output_range)
+    else:
+        last = _last_leaf(generator)
+        if isinstance(last, nn.Tanh):
+            value_range = (-1.0, 1.0)
+        elif isinstance(last, nn.Sigmoid):
+            value_range = (0.0, 1.0)
+        else:
+            lo, hi = float(out.min()), float(out.max())
+            if kind == "image" and lo >= -1.05 and hi <= 1.05:
+                value_range = (0.0, 1.0) if lo >= -0.05 else (-1.0, 1.0)
+            else:
+                value_range = (lo, hi if hi > lo else lo + 1.0)
+    return DataSpec(kind, shape, value_range)
+
+
+def gan_from_modules(
+    generator: nn.Module,
+    discriminator: nn.Module | None,
+    options: LoadOptions,
+    where: str,
+    metadata: dict[str, Any],
+) -> GAN:
+    generator.eval()
+    if discriminator is not None:
+        discriminator.eval()
+    latent = infer_latent(generator, options, where)
+    data = infer_data(generator, latent, options, where)
+    return GAN(
+        generator, latent, data, discriminator, d_output=options.d_output,
+        num_classes=options.num_classes, metadata=metadata, device=options.device,
+    )
+
+
+def load_discriminator(options: LoadOptions, where: str) -> nn.Module | None:
+    """The discriminator from ``options.discriminator`` (a state_dict or a .pt2 archive)."""
+    if options.discriminator is None:
+        return None
+    source = CheckpointSource(options.discriminator)
+    if source.is_export_archive:
+        return load_export_module(source)
+    if not options.discriminator_arch:
+        raise ArchitectureError(
+            f"--discriminator {source.path}: give its architecture with --discriminator-arch "
+            "MODULE:CALLABLE"
+        )
+    payload, err = source.try_payload()
+    if err is not None:
+        if source.needs_pickle():
+            raise CheckpointError(PICKLE_REFUSAL.format(path=source.path))
+        raise CheckpointError(f"{source.path}: cannot load it: {source.describe_failure()}")
+    state, _ = unwrap_state_dict(_pick(payload, D_KEYS) or payload)
+    if state is None:
+        raise CheckpointError(f"{source.path}: holds no state_dict for the discriminator")
+    module = build_module(options.discriminator_arch, "--discriminator-arch")
+    load_weights(module, state, f"{source.path} (discriminator)")
+    return module
+
+
+def _pick(payload: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(payload, dict):
+        for k in keys:
+            if k in payload:
+                return payload[k]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Hook implementations
+# ---------------------------------------------------------------------------------------------
+
+
+@hookimpl
+def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> GAN | None:
+    """Plain state_dicts (or dicts wrapping one) with ``--arch``, torch.export archives, and
+    pickled modules (only with ``--trust-pickle``)."""
+    where = str(source.path)
+    if source.is_export_archive:
+        generator = load_export_module(source)
+        return gan_from_modules(
+            generator, load_discriminator(options, where), options, where,
+            {"format": "torch.export", "source": str(source.path)},
+        )
+    payload, err = source.try_payload()
+    if err is not None:
+        if source.needs_pickle():
+            if not options.trust_pickle:
+                raise CheckpointError(PICKLE_REFUSAL.format(path=source.path))
+            return _load_pickled(source, options)
+        return None
+    if is_native(payload):
+        return None
+    g_payload = _pick(payload, G_KEYS)
+    state, key = unwrap_state_dict(g_payload if g_payload is not None else payload)
+    if state is None:
+        return None
+    if not options.arch:
+        raise ArchitectureError(
+            f"{where}: the file holds a plain state_dict ({len(state)} tensors) and no "
+            "architecture; give it with --arch MODULE:CALLABLE (Python: arch='module:callable')"
+        )
+    generator = build_module(options.arch, "--arch")
+    load_weights(generator, state, f"{where} (generator)")
+    discriminator = load_discriminator(options, where)
+    if discriminator is None and options.discriminator_arch and isinstance(payload, dict):
+        d_state, _ = unwrap_state_dict(_pick(payload, D_KEYS))
+        if d_state is not None:
+            discriminator = build_module(options.discriminator_arch, "--discriminator-arch")
+            load_weights(discriminator, d_state, f"{where} (discriminator)")
+    meta = {"format": "state_dict", "architecture": options.arch, "state_dict_key": key}
+    return gan_from_modules(generator, discriminator, options, where, meta)
+
+
+def load_export_module(source: CheckpointSource) -> nn.Module:
+    """A ``torch.export`` archive, unflattened into submodules so forward hooks see layers."""
+    try:
+        program = torch.export.load(str(source.path))
+    except Exception as exc:
+        raise CheckpointError(
+            f"{source.path}: a torch.export archive that cannot be read ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160]})"
+        ) from exc
+    inputs = [n for n in program.graph.nodes if n.op == "placeholder"]
+    user = set(program.graph_signature.user_inputs)
+    for node in inputs:
+        val = node.meta.get("val")
+        if node.name in user and val is not None and isinstance(val.shape[0], int):
+            raise CheckpointError(
+                f"{source.path}: exported with a fixed batch size of {val.shape[0]}; export it with a "
+                "dynamic batch dimension (dynamic_shapes={0: torch.export.Dim('batch')})"
+            )
+    return torch.export.unflatten(program)
+
+
+def _load_pickled(source: CheckpointSource, options: LoadOptions) -> GAN:
+    where = str(source.path)
+    obj = torch.load(source.path, weights_only=False, map_location="cpu")
+    generator = obj if isinstance(obj, nn.Module) else _pick(obj, G_KEYS)
+    discriminator = _pick(obj, D_KEYS) if isinstance(obj, dict) else None
+    if not isinstance(generator, nn.Module):
+        raise CheckpointError(
+            f"{where}: the pickle holds {type(obj).__name__}, not a generator module (or a dict "
+            f"with one under {', '.join(G_KEYS)})"
+        )
+    if discriminator is not None and not isinstance(discriminator, nn.Module):
+        discriminator = None
+    if discriminator is None:
+        discriminator = load_discriminator(options, where)
+    return gan_from_modules(generator, discriminator, options, where, {"format": "pickle"})

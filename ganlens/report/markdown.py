@@ -1,0 +1,68 @@
+"""The Markdown writer: ``report.md``, with figures linked from ``figures/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..fileio import atomic_write_text
+from ..hookspecs import hookimpl
+from .html import format_value
+
+FORMAT = "md"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render(report) -> str:
+    meta = report.metadata
+    lines = ["# ganlens report", ""]
+    ckpt = (meta.get("checkpoint") or {}).get("path") or "(in memory)"
+    lines += [f"Checkpoint: `{ckpt}` · seed {meta.get('seed')} · {meta.get('samples')} samples "
+              f"· device {meta.get('device')}", ""]
+    findings = report.findings("info")
+    lines += ["## Findings", ""]
+    if findings:
+        lines += [f"- **{f.level}** [{s.title}] {_cell(f.message)}" for s, f in findings]
+    else:
+        lines.append("No findings.")
+    lines.append("")
+    for s in report.sections:
+        lines += [f"## {s.title} (`{s.name}`): {s.status}", ""]
+        if s.description:
+            lines += [s.description, ""]
+        if s.status != "ok":
+            lines += [f"_{_cell(s.reason or s.error or '')}_", ""]
+        if s.headline and s.status == "ok":
+            lines += [f"**{_cell(s.headline)}**", ""]
+        if s.metrics:
+            lines += ["| metric | value | what good looks like |", "|---|---|---|"]
+            for k, v in s.metrics.items():
+                info = s.metric_info.get(k)
+                lines.append(f"| `{k}` | {_cell(format_value(v))} | {_cell(info.good if info else '')} |")
+            lines.append("")
+        for f in s.findings:
+            lines.append(f"- **{f.level}**: {_cell(f.message)}")
+        if s.findings:
+            lines.append("")
+        for fig in s.figures:
+            lines += [f"### {fig.title}", "", f"![{_cell(fig.title)}]({fig.file})", "", fig.caption, ""]
+        for t in s.tables:
+            lines += [f"### {t.title}", "", "| " + " | ".join(map(_cell, t.columns)) + " |",
+                      "|" + "---|" * len(t.columns)]
+            lines += ["| " + " | ".join(_cell(format_value(c)) for c in row) + " |" for row in t.rows]
+            lines += ["", t.caption, ""]
+    return "\n".join(lines) + "\n"
+
+
+@hookimpl
+def ganlens_report_formats() -> list[str]:
+    return [FORMAT]
+
+
+@hookimpl
+def ganlens_write_report(report, out_dir: Path, formats: list[str]) -> list[Path]:
+    if FORMAT not in formats:
+        return []
+    return [atomic_write_text(Path(out_dir) / "report.md", render(report))]

@@ -1,0 +1,69 @@
+"""The schema of ``report.json`` (``ganlens-report``, version 1), and a checker for it.
+
+Top level::
+
+    schema          "ganlens-report"
+    schema_version  1
+    metadata        run metadata: ganlens_version, checkpoint {path, sha256}, gan {latent, data,
+                    ...}, real_data (record or null), seed, samples, device, analyzers,
+                    plugins [{name, distribution, version}], timings {capture_s, total_s, ...}
+    summary         {sections, ok, skipped, failed, findings {info, warning, alert}}
+    sections        a list of sections, in the order the analyzers ran
+
+A section::
+
+    name, title, description   strings
+    status                     "ok" | "skipped" | "failed"
+    reason, error              why it was skipped or failed (null when ok)
+    summary                    the headline line
+    metrics                    {key: number | string | bool | null | list | dict}
+    metric_info                {key: {description, good}}: what it measures, what good looks like
+    findings                   [{level: info|warning|alert, message, metric, value, threshold}]
+    figures                    [{name, title, caption, file}]: file is relative to report.json
+    tables                     [{name, title, columns, rows, caption}]
+    duration_s                 seconds (absent when timings are excluded)
+
+Non-finite numbers are written as null. Additions that keep these keys keep the version;
+removing or renaming a key raises it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..section import LEVELS, STATUSES
+
+SECTION_KEYS = {
+    "name": str, "title": str, "description": str, "status": str, "summary": str,
+    "metrics": dict, "metric_info": dict, "findings": list, "figures": list, "tables": list,
+}
+
+
+def validate(doc: dict[str, Any]) -> list[str]:
+    """Problems with a ``report.json`` document (an empty list when it follows the schema)."""
+    problems = []
+    if doc.get("schema") != "ganlens-report":
+        problems.append("schema is not 'ganlens-report'")
+    if doc.get("schema_version") != 1:
+        problems.append("schema_version is not 1")
+    for key in ("metadata", "summary"):
+        if not isinstance(doc.get(key), dict):
+            problems.append(f"{key} is missing or not an object")
+    sections = doc.get("sections")
+    if not isinstance(sections, list):
+        return [*problems, "sections is missing or not a list"]
+    for i, s in enumerate(sections):
+        where = f"sections[{i}]"
+        for key, tp in SECTION_KEYS.items():
+            if not isinstance(s.get(key), tp):
+                problems.append(f"{where}.{key} is missing or not {tp.__name__}")
+        if s.get("status") not in STATUSES:
+            problems.append(f"{where}.status {s.get('status')!r} is not one of {STATUSES}")
+        for j, f in enumerate(s.get("findings") or []):
+            if f.get("level") not in LEVELS or not isinstance(f.get("message"), str):
+                problems.append(f"{where}.findings[{j}] needs a level in {LEVELS} and a message")
+        for j, f in enumerate(s.get("figures") or []):
+            for key in ("name", "title", "caption"):
+                if not isinstance(f.get(key), str) or not f.get(key):
+                    problems.append(f"{where}.figures[{j}].{key} is missing or empty")
+    return problems

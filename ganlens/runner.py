@@ -1,0 +1,384 @@
+"""Runs the selected analyzers: one shared capture pass, then each analyzer isolated and timed.
+
+An analyzer that raises becomes a failed section with its error, and the others run; one that
+needs what the GAN lacks (a discriminator, real data, images) is skipped with the reason. Hooks an
+analyzer leaves behind are removed and reported.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .analyzer import Analyzer
+from .capture import CaptureRequest, run_capture
+from .checkpoint import LoadOptions, load
+from .classifier import FeatureUnavailable
+from .context import AnalysisContext
+from .data import Dataset, check_compatible, load_dataset, reload_recorded
+from .datafiles import sha256_file
+from .errors import AnalyzerError, GanlensError, InputError, OptionError, PluginError, SkipAnalysis
+from .gan import GAN
+from .plugins import PluginHost, get_host
+from .report import DEFAULT_FORMATS, Report
+from .section import Section
+
+DEFAULT_SAMPLES = 1000
+MIN_REAL_CAP = 10_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection
+# ---------------------------------------------------------------------------------------------
+
+
+def _unknown_analyzer(host: PluginHost, name: str) -> PluginError:
+    rec = host.record_for(name)
+    if rec is not None and rec.status == "failed":
+        return PluginError(f"analyzer {name!r} is not available: plugin {name!r} failed to load "
+                           f"({rec.error})")
+    if rec is not None and rec.status == "blocked":
+        return PluginError(f"analyzer {name!r} is not available: plugin {name!r} is disabled")
+    known = ", ".join(sorted(host.analyzers)) or "none"
+    return PluginError(f"unknown analyzer {name!r}; known: {known}")
+
+
+def resolve_analyzers(
+    host: PluginHost,
+    analyzers: Sequence[str | Analyzer | type[Analyzer]] | None,
+    skip: Sequence[str] | None,
+    options: dict[str, dict[str, Any]] | None,
+) -> list[Analyzer]:
+    """Analyzer instances for the selection (all registered when None), minus ``skip``."""
+    options = dict(options or {})
+    for name in options:
+        if name not in host.analyzers and not any(
+            (getattr(a, "name", None) == name) for a in (analyzers or []) if not isinstance(a, str)
+        ):
+            raise OptionError(f"--option for unknown analyzer {name!r}; known: "
+                              f"{', '.join(sorted(host.analyzers))}")
+    for name in skip or []:
+        if name not in host.analyzers:
+            raise _unknown_analyzer(host, name)
+    chosen: list[Analyzer] = []
+    for item in (analyzers if analyzers is not None else sorted(host.analyzers, key=_order(host))):
+        if isinstance(item, Analyzer):
+            inst = item
+            if inst.name in options:
+                inst = type(item)(**{**vars(item.options), **options[inst.name]})
+        elif isinstance(item, type) and issubclass(item, Analyzer):
+            inst = item(**options.get(item.name, {}))
+        elif isinstance(item, str):
+            if item not in host.analyzers:
+                raise _unknown_analyzer(host, item)
+            inst = host.analyzers[item].obj(**options.get(item, {}))
+        else:
+            raise PluginError(f"{item!r} is not an analyzer name, class or instance")
+        if not inst.name:
+            raise PluginError(f"analyzer class {type(inst).__name__} has no name")
+        if inst.name in (skip or []):
+            continue
+        if any(a.name == inst.name for a in chosen):
+            continue
+        chosen.append(inst)
+    return chosen
+
+
+def _order(host: PluginHost):
+    # Built-in analyzers first in a reading order, then third-party ones by name.
+    preferred = ["samples", "training", "mode_collapse", "image_stats", "activations",
+                 "attributions", "latent"]
+
+    def key(name: str) -> tuple[int, str]:
+        return (preferred.index(name) if name in preferred else len(preferred), name)
+
+    return key
+
+
+# ---------------------------------------------------------------------------------------------
+# Real data
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_real(
+    gan: GAN, real: str | Path | Dataset | None, *, seed: int, samples: int
+) -> tuple[Dataset | None, Dataset | None, str | None]:
+    """The real data: given, else the dataset the checkpoint recorded. Returns the data
+    shuffled with the seed and capped, the full data, and the reason when there are none."""
+    if real is not None:
+        ds = load_dataset(real, value_range=gan.data.value_range)
+        if ds.spec.is_image and gan.data.is_image and ds.spec.shape != gan.data.shape \
+                and ds.spec.shape[0] == gan.data.shape[0] and gan.data.shape[1] == gan.data.shape[2]:
+            raise InputError(
+                f"real data {ds.name!r} have images of {ds.spec.shape[1]}x{ds.spec.shape[2]} but the "
+                f"generator makes {gan.data.shape[1]}x{gan.data.shape[2]}; give real data of that size"
+            )
+        check_compatible(ds, gan.data)
+    else:
+        record = gan.metadata.get("dataset")
+        if not record:
+            return None, None, "no real data given (--real) and the checkpoint records no dataset"
+        try:
+            ds = reload_recorded(record, gan.data.value_range)
+            check_compatible(ds, gan.data, "the checkpoint's dataset")
+        except GanlensError as exc:
+            return None, None, f"the checkpoint's dataset could not be loaded: {exc}"
+    cap = max(MIN_REAL_CAP, 2 * samples)
+    perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:cap]
+    return ds.subset(perm), ds, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+def _hook_counts(gan: GAN) -> dict[int, tuple[nn.Module, set[int], set[int]]]:
+    nets = [gan.generator] + ([gan.discriminator] if gan.discriminator is not None else [])
+    out = {}
+    for net in nets:
+        for m in net.modules():
+            out[id(m)] = (m, set(m._forward_hooks), set(m._forward_pre_hooks))
+    return out
+
+
+def _remove_new_hooks(before: dict[int, tuple[nn.Module, set[int], set[int]]]) -> int:
+    removed = 0
+    for m, hooks, pre in before.values():
+        for key in set(m._forward_hooks) - hooks:
+            del m._forward_hooks[key]
+            removed += 1
+        for key in set(m._forward_pre_hooks) - pre:
+            del m._forward_pre_hooks[key]
+            removed += 1
+    return removed
+
+
+def run_analyzer(analyzer: Analyzer, ctx: AnalysisContext) -> Section:
+    """Run one analyzer isolated: an exception becomes a failed section; always timed."""
+    t0 = time.perf_counter()
+    before = _hook_counts(ctx.gan)
+    ctx.current_analyzer = analyzer.name
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(ctx.seed)
+            section = analyzer.analyze(ctx)
+        if not isinstance(section, Section):
+            raise AnalyzerError(
+                f"{type(analyzer).__name__}.analyze returned {type(section).__name__}; expected a Section"
+            )
+    except SkipAnalysis as exc:
+        section = analyzer.new_section()
+        section.status, section.reason = "skipped", exc.reason
+    except FeatureUnavailable as exc:
+        section = analyzer.new_section()
+        section.status, section.reason = "skipped", str(exc)
+    except Exception as exc:  # isolation: one analyzer never takes the others down
+        section = analyzer.new_section()
+        section.status = "failed"
+        section.reason = f"{type(exc).__name__}: {exc}"
+        section.error = traceback.format_exc()
+    finally:
+        ctx.current_analyzer = None
+        ctx.gan.eval()
+    leaked = _remove_new_hooks(before)
+    if leaked:
+        section.finding("warning", f"the analyzer left {leaked} hook(s) on the networks; "
+                                   "ganlens removed them")
+    section.duration_s = time.perf_counter() - t0
+    return section
+
+
+def _requests(analyzer: Analyzer, gan: GAN) -> list[CaptureRequest]:
+    reqs = list(analyzer.requests(gan))
+    nets = {"generator": gan.generator, "discriminator": gan.discriminator}
+    for r in reqs:
+        net = nets.get(r.network)
+        if net is None:
+            raise InputError(f"{analyzer.name} asks for {r.network} activations but there is none")
+        names = dict(net.named_modules())
+        if r.module not in names:
+            shown = ", ".join(n for n in list(names)[1:25] if n)
+            raise InputError(f"the {r.network} has no module named {r.module!r}; its modules "
+                             f"include: {shown}")
+    return reqs
+
+
+def context(
+    gan: GAN | str | Path,
+    *,
+    real: str | Path | Dataset | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    device: str | None = None,
+    analyzers: Sequence[Analyzer] | None = None,
+    batch_size: int | None = None,
+    progress: bool = True,
+) -> AnalysisContext:
+    """Build an analysis context for ``gan``: real data, and one capture pass with the requests
+    of ``analyzers``. Call an analyzer on it: ``Activations().analyze(ctx)``."""
+    if not isinstance(gan, GAN):
+        gan = load(gan, device=device)
+    elif device is not None:
+        gan.to(device)
+    host = get_host()
+    real_ds, real_full, reason = resolve_real(gan, real, seed=seed, samples=samples)
+    reqs = [r for a in analyzers or [] for r in _requests(a, gan)]
+    bs = batch_size or gan.batch_size
+    cap = run_capture(gan, reqs, n=samples, seed=seed,
+                      real_x=None if real_ds is None else real_ds.x[:samples], batch_size=bs,
+                      progress=progress)
+    return AnalysisContext(gan, cap, real_ds, seed=seed, n_samples=samples, batch_size=bs,
+                           host=host, real_reason=reason, progress_enabled=progress,
+                           real_full=real_full)
+
+
+def analyze(
+    gan_or_path: GAN | str | Path,
+    *,
+    analyzers: Sequence[str | Analyzer | type[Analyzer]] | None = None,
+    skip: Sequence[str] | None = None,
+    real: str | Path | Dataset | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    device: str | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    out_dir: str | Path | None = None,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    batch_size: int | None = None,
+    load_options: LoadOptions | None = None,
+    progress: bool = True,
+) -> Report:
+    """Analyze a GAN (or a checkpoint path) with the selected analyzers and return the Report.
+
+    Args:
+        gan_or_path: a :class:`GAN`, or a path loaded with ``load_options`` (and ``device``).
+        analyzers: names, classes or instances; None runs every registered analyzer.
+        skip: analyzer names to leave out.
+        real: real data (a dataset name, a path or a Dataset); None uses the dataset recorded
+            in the checkpoint, when there is one.
+        samples: N, the number of generated samples in the shared pass.
+        seed: decides the latents and every random draw of the analyzers.
+        device: ``auto``, ``cpu`` or ``cuda`` (None keeps the GAN's device).
+        options: ``{analyzer name: {option: value}}`` (values may be strings, as from the CLI).
+        out_dir: when given, the report is saved there in ``formats``.
+        formats: report formats to write (``html``, ``json``, ``md``).
+        batch_size: the batch size of every pass (default: the GAN's, 256).
+        load_options: how to load ``gan_or_path`` when it is a path.
+        progress: show progress bars on a terminal.
+    """
+    t_start = time.perf_counter()
+    created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    if samples < 2:
+        raise InputError(f"samples must be at least 2, got {samples}")
+    host = get_host()
+    ckpt_meta: dict[str, Any] | None = None
+    if isinstance(gan_or_path, GAN):
+        gan = gan_or_path
+        if device is not None:
+            gan.to(device)
+    else:
+        opts = load_options or LoadOptions()
+        if device is not None:
+            opts.device = device
+        gan = load(gan_or_path, opts)
+        path = Path(gan_or_path)
+        ckpt_meta = {"path": str(path), "name": path.name, "sha256": sha256_file(path),
+                     "format": gan.metadata.get("format")}
+    chosen = resolve_analyzers(host, analyzers, skip, options)
+    real_ds, real_full, real_reason = resolve_real(gan, real, seed=seed, samples=samples)
+
+    skips: dict[str, str] = {}
+    requests: list[CaptureRequest] = []
+    request_errors: dict[str, str] = {}
+    for a in chosen:
+        why = a.skip_reason(gan, real_ds is not None)
+        if why is not None:
+            if a.needs_real_data and real_ds is None and real_reason:
+                why = f"{why} ({real_reason})"
+            skips[a.name] = why
+            continue
+        try:
+            requests.extend(_requests(a, gan))
+        except Exception as exc:
+            request_errors[a.name] = f"{type(exc).__name__}: {exc}"
+    need_samples = any(a.uses_samples for a in chosen if a.name not in skips)
+    bs = batch_size or gan.batch_size
+    t_capture = time.perf_counter()
+    cap = run_capture(
+        gan, requests, n=samples if need_samples else 2, seed=seed,
+        real_x=None if real_ds is None else real_ds.x[:samples], batch_size=bs, progress=progress,
+    )
+    capture_s = time.perf_counter() - t_capture
+    ctx = AnalysisContext(gan, cap, real_ds, seed=seed, n_samples=samples, batch_size=bs,
+                          host=host, real_reason=real_reason, progress_enabled=progress,
+                          real_full=real_full)
+    host.hook.ganlens_analysis_started(context=ctx)
+
+    sections: list[Section] = []
+    for a in chosen:
+        if a.name in skips:
+            s = a.new_section()
+            s.status, s.reason = "skipped", skips[a.name]
+        elif a.name in request_errors:
+            s = a.new_section()
+            s.status, s.reason = "failed", request_errors[a.name]
+        else:
+            s = run_analyzer(a, ctx)
+        sections.append(s)
+
+    metadata = {
+        "ganlens_version": _version(),
+        "torch_version": torch.__version__,
+        "checkpoint": ckpt_meta,
+        "gan": gan.describe(),
+        "dataset": gan.metadata.get("dataset"),
+        "real_data": _real_meta(real_ds, real_reason),
+        "seed": seed,
+        "samples": samples,
+        "batch_size": bs,
+        "device": str(gan.device),
+        "analyzers": [a.name for a in chosen],
+        "options": {a.name: _plain(vars(a.options)) for a in chosen},
+        "plugins": [
+            {"name": r.name, "distribution": r.distribution, "version": r.version,
+             "status": r.status}
+            for r in host.records
+        ],
+        "generator_calls": {"shared_pass": cap.generator_calls,
+                            "extra": ctx.extra_generator_calls},
+        "timings": {
+            "created_utc": created,
+            "capture_s": round(capture_s, 4),
+            "total_s": round(time.perf_counter() - t_start, 4),
+        },
+    }
+    report = Report(metadata, sections)
+    host.hook.ganlens_analysis_finished(report=report)
+    if out_dir is not None:
+        report.save(out_dir, formats, host=host)
+    return report
+
+
+def _real_meta(ds: Dataset | None, reason: str | None) -> dict[str, Any]:
+    if ds is None:
+        return {"available": False, "reason": reason}
+    return {"available": True, "name": ds.name, "source": ds.source, "num_samples": len(ds),
+            "num_classes": ds.num_classes, "shape": list(ds.spec.shape)}
+
+
+def _plain(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items()}
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
