@@ -130,9 +130,9 @@ def coerce_option(analyzer: str, key: str, tp: Any, value: Any) -> Any:
     if tp is Any:
         return value
     if origin in (Union, types.UnionType):
-        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
-            if type(None) in args:
-                return None
+        is_none = value is None or (isinstance(value, str) and value.lower() in ("none", "null"))
+        if is_none and type(None) in args:
+            return None
         errors = []
         for arg in args:
             if arg is type(None):

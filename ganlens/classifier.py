@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import Dataset
-from .errors import GanlensError
+from .errors import FeatureUnavailable
 from .fileio import atomic_path
 
 MIN_ACCURACY = 0.90
@@ -27,10 +27,6 @@ MAX_STEPS = 1200
 BATCH_SIZE = 64
 CACHE_VERSION = 1
 SPLIT_SEED = 0
-
-
-class FeatureUnavailable(GanlensError):
-    """A feature space (or the classifier) cannot be built for these data; the message says why."""
 
 
 def cache_dir() -> Path:

@@ -19,9 +19,9 @@ import torch
 from torch import nn
 
 from .capture import Capture
-from .classifier import Classifier, FeatureUnavailable, train_classifier
+from .classifier import Classifier, train_classifier
 from .data import Dataset
-from .errors import AnalyzerError
+from .errors import AnalyzerError, FeatureUnavailable
 from .features import FeatureSet, default_space
 from .gan import GAN
 from .progress import track

@@ -44,6 +44,11 @@ class AnalyzerError(GanlensError):
     """An analyzer cannot run with what it was given (raised inside ``analyze``)."""
 
 
+class FeatureUnavailable(GanlensError):
+    """A feature space (or the classifier) does not apply to these data; the message says why.
+    Raised inside ``analyze``, it skips the section with that reason."""
+
+
 class SkipAnalysis(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Raised inside ``Analyzer.analyze`` to skip the section with a reason."""
 
@@ -58,6 +63,7 @@ __all__ = [
     "CheckpointError",
     "DatasetError",
     "DeviceError",
+    "FeatureUnavailable",
     "GanlensError",
     "InputError",
     "OptionError",

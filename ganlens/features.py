@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .capture import UNIT_LAYERS
-from .classifier import FeatureUnavailable
+from .errors import FeatureUnavailable
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:

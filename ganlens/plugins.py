@@ -180,7 +180,8 @@ class PluginHost:
                         f"({taken.distribution}) and by plugin {record.name!r} "
                         f"({record.distribution}); disable one of them"
                     )
-                entry = Registered(name, item, record.name, record.distribution, record.version)
+                obj = plugin if isinstance(item, str) else item  # a format is described by its writer
+                entry = Registered(name, obj, record.name, record.distribution, record.version)
                 additions.append((table, what, entry))
         for table, _what, entry in additions:
             table[entry.name] = entry

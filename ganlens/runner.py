@@ -20,11 +20,18 @@ from torch import nn
 from .analyzer import Analyzer
 from .capture import CaptureRequest, run_capture
 from .checkpoint import LoadOptions, load
-from .classifier import FeatureUnavailable
 from .context import AnalysisContext
 from .data import Dataset, check_compatible, load_dataset, reload_recorded
 from .datafiles import sha256_file
-from .errors import AnalyzerError, GanlensError, InputError, OptionError, PluginError, SkipAnalysis
+from .errors import (
+    AnalyzerError,
+    FeatureUnavailable,
+    GanlensError,
+    InputError,
+    OptionError,
+    PluginError,
+    SkipAnalysis,
+)
 from .gan import GAN
 from .plugins import PluginHost, get_host
 from .report import DEFAULT_FORMATS, Report

@@ -81,7 +81,6 @@ class Samples(ganlens.Analyzer):
         """Samples shown beside their nearest training images."""
 
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
-        opts = self.options
         section = self.new_section()
         gan = ctx.gan
         section.metric("samples", ctx.n_samples, "generated samples in the shared pass")
