@@ -1,0 +1,262 @@
+"""The ``mode_collapse`` analyzer: known modes, classes, feature-space metrics, a verdict."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+import ganlens
+from ganlens.errors import AnalyzerError, FeatureUnavailable, OptionError
+
+from . import compare as C
+from . import figures, verdict
+from .modes import class_coverage, coverage_min_count, histogram_js, mode_coverage
+
+MODES_COVERED, MODES_TOTAL = "modes_covered", "modes_total"
+HIGH_QUALITY_FRACTION, MODE_HISTOGRAM_JS = "high_quality_fraction", "mode_histogram_js"
+CLASSES_COVERED, CLASSES_TOTAL = "classes_covered", "classes_total"
+CLASS_KL, CLASSIFIER_ACCURACY = "class_kl", "classifier_accuracy"
+
+
+@dataclass
+class Counted:
+    """Modes or classes: what the fakes cover, beside a real sample of the same size."""
+
+    kind: str  # "mode" or "class"
+    names: list[str]
+    counts: np.ndarray  # fakes per mode/class (high-quality fakes for modes)
+    reference: np.ndarray  # real samples per mode/class (all the real data)
+    baseline_counts: np.ndarray  # a real sample of N, labelled the same way as the fakes
+    covered: np.ndarray
+    covered_count: int
+    total: int
+    baseline_covered: int
+    n_fake: int
+    n_baseline: int
+    rule: str  # how "covered" was decided, for captions and findings
+    high_quality: tuple[float, float] | None = None  # modes: fake and baseline HQ fractions
+    radius: float | None = None  # modes: the high-quality radius
+    nearest_mode: torch.Tensor | None = None  # modes: each fake's nearest centre
+    high_quality_mask: torch.Tensor | None = None  # modes: (N,) bool
+
+
+class ModeCollapse(ganlens.Analyzer):
+    """Has the generator collapsed? Known modes, classes and feature-space coverage, each beside
+    what real data score at the same sample size."""
+
+    name = "mode_collapse"
+    title = "Mode collapse"
+    description = ("Does the generator cover the data, or only part of it? Known modes (mixtures), "
+                   "classes (labelled data), and precision/recall, density/coverage, NDB/K, "
+                   "duplicates and memorisation in a feature space, each beside a real-vs-real "
+                   "baseline with bootstrap intervals.")
+    needs_real_data = True
+
+    @dataclass
+    class Options:
+        features: str = "auto"
+        """Feature space of the metrics: auto (the classifier when the real data have labels it
+        learns to 90%, else random-conv for images and pixels for vectors) or any registered
+        space (pixels, discriminator, classifier, random-conv, ...)."""
+        k_precision_recall: int = 3
+        """k of the k-NN balls for precision and recall (Kynkäänniemi et al. use 3)."""
+        k_density_coverage: int = 5
+        """k for density and coverage (Naeem et al. use 5)."""
+        ndb_bins: int = 50
+        """K-means bins of NDB/K (fewer when there are under 10 real samples per bin)."""
+        ndb_alpha: float = 0.05
+        """Significance level of NDB's per-bin z-test."""
+        min_samples_per_mode: int = 1
+        """High-quality samples a known mode (or class) needs to count as covered."""
+        quality_std: float = 3.0
+        """A sample within this many mode std of its nearest mode centre is high quality."""
+        duplicate_quantile: float = 0.01
+        """Near-duplicate threshold: this quantile of real nearest-neighbour distances."""
+        memorisation_quantile: float = 0.05
+        """Memorisation threshold: this quantile of held-out nearest-training distances."""
+        bootstrap: int = 1000
+        """Bootstrap resamples for the confidence intervals (0: none)."""
+        confidence: float = 0.95
+        """Level of the bootstrap intervals."""
+        ties: Literal["strict", "inclusive"] = "strict"
+        """A point at exactly a k-NN radius is outside (strict, as prdc) or inside (inclusive)."""
+        figures: bool = True
+        """Draw the figures (turn off for speed, e.g. when called from a training loop)."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        validate_options(self.options)
+
+    # -- the verb ---------------------------------------------------------------------------
+    def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
+        section = self.new_section()
+        if ctx.real is None:
+            raise ganlens.errors.SkipAnalysis(ctx.real_reason or "no real data")
+        opts = self.options
+        known = ["auto", *ctx.feature_space_names()]
+        if opts.features not in known:
+            raise OptionError(f"option mode_collapse.features: unknown feature space "
+                              f"{opts.features!r}; known: {', '.join(known)}")
+        section.metric("samples", ctx.n_samples, "generated samples analysed (N)")
+        modes = self._known_modes(ctx, section)
+        classes = self._classes(ctx, section)
+        comparison = self._feature_metrics(ctx, section)
+        verdict.add_findings(section, modes, classes, comparison, opts)
+        section.summary = verdict.headline(modes, classes, comparison)
+        if opts.figures:
+            figures.add_figures(section, ctx, modes, classes, comparison)
+        return section
+
+    # -- known modes --------------------------------------------------------------------------
+    def _known_modes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> Counted | None:
+        real = ctx.real
+        if not real.has_modes:
+            return None
+        centres = real.modes.reshape(real.modes.shape[0], -1).float()
+        if centres.shape[1] != ctx.fakes[0].numel():
+            section.finding("info", f"the real data declare modes of {centres.shape[1]} values but "
+                                    f"samples have {ctx.fakes[0].numel()}; known-mode metrics skipped")
+            return None
+        o = self.options
+        kw = dict(quality_std=o.quality_std, min_samples_per_mode=o.min_samples_per_mode)
+        fake = mode_coverage(ctx.fakes, centres, real.mode_std, **kw)
+        ref = mode_coverage(real.x, centres, real.mode_std, **kw)
+        n_base = min(ctx.n_samples, len(real))
+        base = mode_coverage(real.x[:n_base], centres, real.mode_std, **kw)
+        section.metric(MODES_COVERED, fake.modes_covered,
+                       f"known modes with at least {o.min_samples_per_mode} high-quality sample(s)",
+                       f"all {fake.modes_total} (the real baseline covers {base.modes_covered})")
+        section.metric(MODES_TOTAL, fake.modes_total, "known modes of the real data")
+        section.metric(HIGH_QUALITY_FRACTION, fake.high_quality_fraction,
+                       f"share of samples within {o.quality_std:g} std (radius "
+                       f"{fake.radius:.3g}) of their nearest mode centre",
+                       f"near the real baseline {base.high_quality_fraction:.3f}")
+        section.metric(MODE_HISTOGRAM_JS, histogram_js(fake.counts, ref.counts),
+                       "JS divergence (bits, 0 to 1) between the high-quality samples per mode "
+                       "and the real samples per mode",
+                       f"near 0, like the real baseline {histogram_js(base.counts, ref.counts):.3f}")
+        section.metric(MODES_COVERED + "_baseline", base.modes_covered,
+                       f"modes covered by {n_base} real samples (what a perfect generator scores)")
+        section.metric(HIGH_QUALITY_FRACTION + "_baseline", base.high_quality_fraction,
+                       f"high-quality share of {n_base} real samples")
+        section.metric(MODE_HISTOGRAM_JS + "_baseline", histogram_js(base.counts, ref.counts),
+                       f"mode-histogram JS divergence of {n_base} real samples")
+        return Counted(
+            "mode", [str(i) for i in range(fake.modes_total)], fake.counts, ref.counts, base.counts,
+            fake.covered, fake.modes_covered, fake.modes_total, base.modes_covered,
+            ctx.n_samples, n_base,
+            f"a mode is covered by at least {o.min_samples_per_mode} sample(s) within "
+            f"{o.quality_std:g} std of its centre",
+            (fake.high_quality_fraction, base.high_quality_fraction), fake.radius,
+            fake.nearest_mode, fake.high_quality,
+        )
+
+    # -- classes ------------------------------------------------------------------------------
+    def _classes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> Counted | None:
+        if ctx.real.labels is None:
+            return None
+        clf = ctx.classifier
+        if clf is None:
+            section.finding("info", f"class metrics not computed: {ctx.classifier_reason}")
+            return None
+        o = self.options
+        n = ctx.n_samples
+        n_base = min(n, len(ctx.real))
+        min_fake = coverage_min_count(n, clf.accuracy, o.min_samples_per_mode)
+        min_base = coverage_min_count(n_base, clf.accuracy, o.min_samples_per_mode)
+        k = clf.num_classes
+        fake = class_coverage(clf.predict(ctx.fakes), ctx.real.labels, k, min_count=min_fake)
+        base = class_coverage(clf.predict(ctx.real.x[:n_base]), ctx.real.labels, k,
+                              min_count=min_base)
+        section.metric(CLASSES_COVERED, fake.classes_covered,
+                       f"classes the classifier finds at least {min_fake} times among the samples "
+                       f"(more than its {1 - clf.accuracy:.1%} error rate could put there)",
+                       f"all {fake.classes_total} (the real baseline covers {base.classes_covered})")
+        section.metric(CLASSES_TOTAL, fake.classes_total, "classes present in the real data")
+        section.metric(CLASS_KL, fake.class_kl,
+                       "KL(fake ‖ real) of the class histograms, in bits",
+                       f"near 0, like the real baseline {base.class_kl:.3f}")
+        section.metric(CLASSIFIER_ACCURACY, clf.accuracy,
+                       "held-out accuracy of the classifier that labels the samples",
+                       "at least 0.9 (below, class metrics are refused)")
+        section.metric(CLASSES_COVERED + "_baseline", base.classes_covered,
+                       f"classes covered by {n_base} real samples under the same rule")
+        section.metric(CLASS_KL + "_baseline", base.class_kl,
+                       f"class-histogram KL of {n_base} real samples labelled by the classifier")
+        ratio = fake.share_ratio
+        valid = np.isfinite(ratio)
+        if valid.any():
+            over = int(np.nanargmax(np.where(valid, ratio, np.nan)))
+            under = int(np.nanargmin(np.where(valid, ratio, np.nan)))
+            names = clf.class_names
+            section.metric("most_overrepresented_class", names[over],
+                           f"the class whose sample share most exceeds its real share "
+                           f"({ratio[over]:.2f}x)")
+            section.metric("most_underrepresented_class", names[under],
+                           f"the class whose sample share falls furthest below its real share "
+                           f"({ratio[under]:.2f}x)")
+        return Counted(
+            "class", list(clf.class_names), fake.counts, fake.real_counts, base.counts,
+            fake.covered, fake.classes_covered, fake.classes_total, base.classes_covered, n,
+            n_base, f"a class is covered by at least {min_fake} sample(s) (the classifier's "
+                    f"error rate × N, at least {o.min_samples_per_mode})",
+        )
+
+    # -- feature space ------------------------------------------------------------------------
+    def _feature_metrics(self, ctx: ganlens.AnalysisContext,
+                         section: ganlens.Section) -> C.Comparison | None:
+        o = self.options
+        try:
+            fs = ctx.features(o.features)
+        except FeatureUnavailable as exc:
+            if o.features == "auto":
+                raise
+            raise AnalyzerError(f"feature space {o.features!r} is not available here: {exc}") from exc
+        settings = C.Settings(o.k_precision_recall, o.k_density_coverage, o.ndb_bins, o.ndb_alpha,
+                              o.duplicate_quantile, o.memorisation_quantile, o.bootstrap,
+                              o.confidence, o.ties == "inclusive")
+        n = C.samples_compared(fs.fake.shape[0], fs.real.shape[0])
+        if n < C.minimum_samples(settings):
+            section.finding("info", f"feature-space metrics not computed: {n} samples per set "
+                                    f"(N = {fs.fake.shape[0]}, half the {fs.real.shape[0]} real) "
+                                    f"are fewer than the {C.minimum_samples(settings)} the k-NN "
+                                    "metrics need")
+            return None
+        seed = int(torch.randint(2**31 - 1, (1,), generator=ctx.rng("mode_collapse/features")))
+        comp = C.compare(fs.fake, fs.real, settings, seed, device=ctx.device)
+        comp.extra["space"], comp.extra["description"] = fs.name, fs.description
+        section.metric("feature_space", fs.name, f"where the metrics compare samples: {fs.description}")
+        section.metric("feature_dim", fs.dim, "values per sample in that feature space")
+        section.metric("samples_compared", comp.n,
+                       "n: fakes compared, and the size of the real reference and of the real "
+                       "holdout that gives the baseline (min(N, real / 2))")
+        verdict.record_feature_metrics(section, comp, o)
+        for note in comp.notes:
+            section.finding("info", note)
+        return comp
+
+
+def validate_options(o: object) -> None:
+    """Raise :class:`OptionError` for option values outside their meaningful range."""
+    def bad(key: str, expected: str) -> OptionError:
+        return OptionError(f"option mode_collapse.{key}: expected {expected}, got {getattr(o, key)!r}")
+
+    for key in ("k_precision_recall", "k_density_coverage", "min_samples_per_mode"):
+        if getattr(o, key) < 1:
+            raise bad(key, "an integer ≥ 1")
+    if o.ndb_bins < 2:
+        raise bad("ndb_bins", "an integer ≥ 2")
+    if o.bootstrap < 0:
+        raise bad("bootstrap", "an integer ≥ 0 (0 turns the intervals off)")
+    for key in ("ndb_alpha", "duplicate_quantile", "memorisation_quantile", "confidence"):
+        value = getattr(o, key)
+        if not (0.0 < value < 1.0):
+            raise bad(key, "a number strictly between 0 and 1")
+    if not (o.quality_std > 0 and math.isfinite(o.quality_std)):
+        raise bad("quality_std", "a positive number")
+    if not o.features:
+        raise bad("features", "a feature space name or auto")

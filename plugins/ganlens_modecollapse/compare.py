@@ -1,0 +1,188 @@
+"""The feature-space comparison: every metric on the fakes, the same metric on held-out real data
+(the baseline: what a perfect generator scores at this sample size), and bootstrap intervals.
+
+The real data (already shuffled with the run's seed) are split so that every comparison is like
+for like. With n = min(N, M // 2) for N fakes and M reals:
+
+- ``reference`` R = the first n reals: the real side of precision/recall/density/coverage, the
+  K-means bins of NDB and the duplicate threshold;
+- ``holdout`` H = the next n reals: scored against R exactly as the n fakes are, which gives
+  the baseline;
+- ``train`` T = every real sample except H: memorisation looks for fakes closer to T than held-out
+  samples are. The threshold comes from the first half of H, the baseline from the second half.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import metrics as M
+from .copies import duplicates_from_knn, quantile
+from .ndb import NDBResult, assign, bootstrap_ndb, kmeans, ndb_from_counts
+from .stats import bootstrap_mean_ci, percentile_interval
+
+MIN_SAMPLES_PER_BIN = 10  # NDB's per-bin z-test needs about 10 reference samples per bin
+
+PRECISION, RECALL, DENSITY, COVERAGE = "precision", "recall", "density", "coverage"
+NDB_K, NDB_JS = "ndb_k", "ndb_js"
+DUPLICATE_FRACTION, SUPPORT_ESTIMATE = "duplicate_fraction", "support_estimate"
+MEMORISED_FRACTION = "memorised_fraction"
+FEATURE_METRICS = (PRECISION, RECALL, DENSITY, COVERAGE, NDB_K, NDB_JS, DUPLICATE_FRACTION,
+                   SUPPORT_ESTIMATE, MEMORISED_FRACTION)
+
+
+@dataclass
+class Settings:
+    """What the comparison needs from the analyzer's options."""
+
+    k_precision_recall: int = 3
+    k_density_coverage: int = 5
+    ndb_bins: int = 50
+    ndb_alpha: float = 0.05
+    duplicate_quantile: float = 0.01
+    memorisation_quantile: float = 0.05
+    bootstrap: int = 1000
+    confidence: float = 0.95
+    inclusive: bool = False
+
+
+@dataclass
+class Comparison:
+    """Values, baselines and intervals of the feature-space metrics, and what the figures show."""
+
+    n: int
+    values: dict[str, float] = field(default_factory=dict)
+    baselines: dict[str, float] = field(default_factory=dict)
+    cis: dict[str, tuple[float, float]] = field(default_factory=dict)
+    baseline_cis: dict[str, tuple[float, float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    ndb_fake: NDBResult | None = None
+    ndb_real: NDBResult | None = None
+    duplicates: M.DuplicateResult | None = None
+    memorisation: M.MemorisationResult | None = None
+    train_index: torch.Tensor | None = None  # row of T → row of the real data
+    notes: list[str] = field(default_factory=list)
+
+
+def samples_compared(n_fake: int, n_real: int) -> int:
+    """n = min(N, M // 2): the fakes compared, and the size of the reference and the holdout."""
+    return min(n_fake, n_real // 2)
+
+
+def minimum_samples(s: Settings) -> int:
+    """The smallest n the k-NN metrics accept: k + 1 points per set, and two held-out halves."""
+    return max(s.k_precision_recall, s.k_density_coverage) + 1
+
+
+def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, seed: int,
+            **scan: Any) -> Comparison:
+    """Run every feature-space metric on ``fake`` against ``real`` features (real shuffled)."""
+    n = samples_compared(fake.shape[0], real.shape[0])
+    if n < minimum_samples(s):
+        raise ValueError(f"{n} samples per set are too few for k = "
+                         f"{max(s.k_precision_recall, s.k_density_coverage)}; need at least "
+                         f"{minimum_samples(s)} fakes and {2 * minimum_samples(s)} real samples")
+    rng = np.random.default_rng(seed)
+    out = Comparison(n)
+    F, R, H = fake[:n], real[:n], real[n : 2 * n]
+    train_index = torch.cat([torch.arange(n), torch.arange(2 * n, real.shape[0])])
+    T = real[train_index]
+    out.train_index = train_index
+
+    # -- precision, recall, density, coverage -------------------------------------------------
+    r_pr, r_dc, r_nn = M.real_radii(R, s.k_precision_recall, s.k_density_coverage, **scan)
+    tau = quantile(r_nn, s.duplicate_quantile)
+    # One pass per set gives both its k-NN radii and its near-duplicates.
+    knn_f = M.knn(F, s.k_precision_recall, radius=tau, indices=True, **scan)
+    knn_h = M.knn(H, s.k_precision_recall, radius=tau, indices=True, **scan)
+    dup_f, dup_h = duplicates_from_knn(knn_f, tau), duplicates_from_knn(knn_h, tau)
+    kw = dict(k_precision_recall=s.k_precision_recall, k_density_coverage=s.k_density_coverage,
+              inclusive=s.inclusive, radii=(r_pr, r_dc))
+    man_f = M.manifold_metrics(R, F, fake_radius=knn_f["distances"][:, -1], **kw, **scan)
+    man_h = M.manifold_metrics(R, H, fake_radius=knn_h["distances"][:, -1], **kw, **scan)
+    for key, per_f, per_h in (
+        (PRECISION, man_f.precision_hits, man_h.precision_hits),
+        (RECALL, man_f.recall_hits, man_h.recall_hits),
+        (DENSITY, man_f.density_counts.double() / s.k_density_coverage,
+         man_h.density_counts.double() / s.k_density_coverage),
+        (COVERAGE, man_f.coverage_hits, man_h.coverage_hits),
+    ):
+        out.values[key] = float(per_f.double().mean())
+        out.baselines[key] = float(per_h.double().mean())
+        out.cis[key] = _ci(per_f, s, rng)
+        out.baseline_cis[key] = _ci(per_h, s, rng)
+
+    # -- NDB/K ---------------------------------------------------------------------------------
+    bins = min(s.ndb_bins, n // MIN_SAMPLES_PER_BIN)
+    if bins >= 2:
+        centres, real_bins = kmeans(R, bins, seed=int(rng.integers(2**31)))
+        real_counts = torch.bincount(real_bins, minlength=bins).numpy()
+        fake_bins = assign(F, centres).numpy()
+        hold_bins = assign(H, centres).numpy()
+        out.ndb_fake = ndb_from_counts(real_counts, np.bincount(fake_bins, minlength=bins),
+                                       alpha=s.ndb_alpha)
+        out.ndb_real = ndb_from_counts(real_counts, np.bincount(hold_bins, minlength=bins),
+                                       alpha=s.ndb_alpha)
+        for res, labels, values, cis in ((out.ndb_fake, fake_bins, out.values, out.cis),
+                                         (out.ndb_real, hold_bins, out.baselines, out.baseline_cis)):
+            values[NDB_K], values[NDB_JS] = res.ndb_k, res.js
+            if s.bootstrap > 0:
+                bk, bj = bootstrap_ndb(real_counts, labels, bins, alpha=s.ndb_alpha,
+                                       rounds=s.bootstrap, rng=rng)
+                cis[NDB_K] = percentile_interval(bk, s.confidence)
+                cis[NDB_JS] = percentile_interval(bj, s.confidence)
+        out.extra["ndb_bins"] = bins
+    else:
+        out.notes.append(f"NDB/K needs at least {2 * MIN_SAMPLES_PER_BIN} samples per set for 2 "
+                         f"bins of {MIN_SAMPLES_PER_BIN}; there are {n}")
+
+    # -- duplicates and the support estimate ---------------------------------------------------
+    out.duplicates = dup_f
+    out.extra["duplicate_threshold"] = tau
+    for res, values, cis in ((dup_f, out.values, out.cis), (dup_h, out.baselines, out.baseline_cis)):
+        values[DUPLICATE_FRACTION] = res.fraction
+        values[SUPPORT_ESTIMATE] = res.support_estimate
+        cis[DUPLICATE_FRACTION] = _ci(res.flags, s, rng)
+        cis[SUPPORT_ESTIMATE] = _support_ci(res, s, rng)
+    out.extra["support_is_lower_bound"] = dup_f.support_is_lower_bound
+    out.extra["support_baseline_is_lower_bound"] = dup_h.support_is_lower_bound
+
+    # -- memorisation --------------------------------------------------------------------------
+    half = n // 2
+    mem = M.memorisation(F, T, H[:half], quantile_=s.memorisation_quantile, **scan)
+    base_d = M.nearest(H[half:], T, 1, **scan)[0][:, 0]
+    base_flags = base_d <= mem.threshold
+    out.memorisation = mem
+    out.values[MEMORISED_FRACTION] = mem.fraction
+    out.baselines[MEMORISED_FRACTION] = float(base_flags.double().mean())
+    out.cis[MEMORISED_FRACTION] = _ci(mem.flags, s, rng)
+    out.baseline_cis[MEMORISED_FRACTION] = _ci(base_flags, s, rng)
+    out.extra["memorisation_threshold"] = mem.threshold
+    out.extra["memorisation_baseline_n"] = int(base_flags.numel())
+    return out
+
+
+def _ci(per_sample: torch.Tensor, s: Settings, rng: np.random.Generator) -> tuple[float, float]:
+    if s.bootstrap <= 0:
+        return (math.nan, math.nan)
+    return bootstrap_mean_ci(per_sample.double().numpy(), rounds=s.bootstrap, level=s.confidence,
+                             seed=rng)
+
+
+def _support_ci(res: M.DuplicateResult, s: Settings,
+                rng: np.random.Generator) -> tuple[float, float]:
+    """Interval of the support estimate from the bootstrap interval of the pair count."""
+    if s.bootstrap <= 0:
+        return (math.nan, math.nan)
+    n = int(res.partners.numel())
+    lo, hi = bootstrap_mean_ci(res.partners.double().numpy(), rounds=s.bootstrap,
+                               level=s.confidence, seed=rng)
+    pairs_lo, pairs_hi = lo * n / 2.0, hi * n / 2.0
+    total = n * (n - 1) / 2.0
+    upper = total / pairs_lo if pairs_lo > 0 else math.inf
+    return (total / pairs_hi if pairs_hi > 0 else total, upper)
