@@ -1,0 +1,29 @@
+"""Metric keys of the attributions analyzer, and the thresholds of its findings."""
+
+LATENT_IMPORTANCE = "latent.importance"
+LATENT_INACTIVE_DIMS = "latent.inactive_dims"
+LATENT_INACTIVE_FRACTION = "latent.inactive_fraction"
+LATENT_TARGET_IMPORTANCE = "latent.importance."  # + target name
+LATENT_IG_RELATIVE_DELTA = "latent.ig_relative_delta."  # + target name
+PIXEL_SENSITIVITY_MEAN = "generator.pixel_sensitivity_mean"
+FIXED_OUTPUT_FRACTION = "generator.fixed_output_fraction"
+CONDUCTANCE_LAYER = "generator.conductance_layer"
+CONDUCTANCE_TARGET = "generator.conductance_target"
+CONDUCTANCE_TOP_UNITS = "generator.conductance_top_units"
+CONDUCTANCE_BOTTOM_UNITS = "generator.conductance_bottom_units"
+CONDUCTANCE_RELATIVE_DELTA = "generator.conductance_relative_delta"
+D_IG_DELTA = "d.ig_delta_mean_abs"
+D_IG_RELATIVE_DELTA = "d.ig_relative_delta"
+D_ATTENTION_DISTANCE = "d.attention_distance"
+D_CENTROID_REAL = "d.attention_centroid_real"
+D_CENTROID_FAKE = "d.attention_centroid_fake"
+D_GRADCAM_LAYER = "d.gradcam_layer"
+
+RELATIVE_DELTA_WARNING = 0.05
+"""IG's completeness error above 5% of the output change: the integral is poorly resolved."""
+INACTIVE_WARNING = 0.25
+"""A quarter of the latent dimensions or more barely move the output: wasted capacity."""
+ATTENTION_DISTANCE_INFO = 0.25
+"""D spreads a quarter or more of its attention differently on fakes than on reals."""
+FIXED_OUTPUT_LEVEL = 0.05
+"""An output value is 'fixed' when its sensitivity is below 5% of the most sensitive one's."""
