@@ -96,9 +96,10 @@ class ImageStats(ganlens.Analyzer):
         vr = ctx.gan.data.value_range
         fake = check_images(ctx.fakes, "generated images")
         real = check_images(ctx.real.x[: ctx.n_samples], f"real images ({ctx.real.name})")
-        section.metric("fake_images", len(fake), "generated images compared")
+        section.metric("fake_images", len(fake), "generated images compared",
+                       "hundreds or more: the statistics below are averages over them")
         section.metric("real_images", len(real), "real images compared (the first N of the "
-                       "shuffled real data)")
+                       "shuffled real data)", "as many as generated images")
         self._histograms(section, fake, real, vr)
         self._mean_std(section, fake, real, vr)
         self._spectrum(section, fake, real, vr)
@@ -129,7 +130,8 @@ class ImageStats(ganlens.Analyzer):
         names = channel_names(fake.shape[1])
         if len(dists) > 1:
             section.metric("histogram_distance_per_channel", dict(zip(names, dists, strict=True)),
-                           "the same distance per channel", "near 0 for every channel")
+                           "the same distance per channel", "near 0 for every channel; one "
+                           "channel far off means a colour cast")
         tol = self.options.histogram_tolerance
         if mean > tol:
             section.finding("warning", f"the intensity distributions of generated and real images "
@@ -190,7 +192,9 @@ class ImageStats(ganlens.Analyzer):
                        "blur")
         for band in ("low", "mid"):
             section.metric(f"spectrum_{band}_freq_ratio", ratios[band],
-                           f"the same power ratio in the {band} band", "about 1")
+                           f"the same power ratio in the {band} band (low: up to 1/6, mid: 1/6 "
+                           "to 1/3 cycle per pixel)", "about 1; below 1 at low frequencies: "
+                           "fakes lack large-scale structure")
         rows = [[name, f"{lo:.3f}-{'max' if math.isinf(hi) else f'{hi:.3f}'}", bf[name],
                  br[name], ratios[name]] for name, lo, hi in BANDS]
         section.table("spectrum_bands", "Power per frequency band",
@@ -227,7 +231,8 @@ class ImageStats(ganlens.Analyzer):
         section.metric("lr_asymmetry_fake", float(af.mean()),
                        "mean over generated images of mean |image - its left-right mirror|, 0-1 "
                        "scale (0: mirror-symmetric)", "close to lr_asymmetry_real")
-        section.metric("lr_asymmetry_real", float(ar.mean()), "the same for real images")
+        section.metric("lr_asymmetry_real", float(ar.mean()), "the same for real images",
+                       "the reference for lr_asymmetry_fake")
         if fake.shape[2] < 2 or fake.shape[3] < 2:
             return
         ef, er = edge_density(fake, vr, thr), edge_density(real, vr, thr)
@@ -235,7 +240,8 @@ class ImageStats(ganlens.Analyzer):
                        f"mean fraction of pixels of a generated image whose intensity gradient "
                        f"exceeds {thr:g} (of the range, between neighbouring pixels)",
                        "close to edge_density_real")
-        section.metric("edge_density_real", float(er.mean()), "the same for real images")
+        section.metric("edge_density_real", float(er.mean()), "the same for real images",
+                       "the reference for edge_density_fake")
         section.metric("edge_density_ratio",
                        float(ef.mean() / er.mean()) if er.mean() > 0 else None,
                        "edge_density_fake / edge_density_real", "about 1; above: noisy or "
@@ -264,8 +270,12 @@ class ImageStats(ganlens.Analyzer):
         section.metric(D_ACCURACY, q.accuracy,
                        "balanced accuracy when sigmoid(D) >= 0.5 is called real (mean of the "
                        "accuracy on reals and on fakes)", "near 0.5 for a fooled D")
-        section.metric("d_real_accuracy", q.real_accuracy, "fraction of reals D calls real")
-        section.metric("d_fake_accuracy", q.fake_accuracy, "fraction of fakes D calls fake")
+        section.metric("d_real_accuracy", q.real_accuracy,
+                       "fraction of real images with sigmoid(D) >= 0.5 (called real)",
+                       "near 0.5 for a fooled D; near 1 with d_fake_accuracy near 1: D wins")
+        section.metric("d_fake_accuracy", q.fake_accuracy,
+                       "fraction of generated images with sigmoid(D) < 0.5 (called fake)",
+                       "near 0.5 for a fooled D")
         if q.auc >= 0.99:
             section.finding("info", f"the discriminator separates real from generated images "
                             f"almost perfectly (AUC {q.auc:.3f} >= 0.99)", metric=D_AUC,

@@ -71,9 +71,12 @@ def mean_std_figure(means: tuple[torch.Tensor, torch.Tensor],
             im = ax.imshow(img, cmap="gray" if kind == "mean" else "magma", vmin=0,
                            vmax=1 if kind == "mean" else vmax, interpolation="nearest")
             ax.set_title(f"{kind} image, {name}", fontsize=9)
-            fig.colorbar(im, ax=ax, shrink=0.8, label=f"per-pixel {kind} (0-1 scale)")
+        # one colour scale for generated and real, so they compare at a glance
+        fig.colorbar(im, ax=[axes[row, 0], axes[row, 1]], shrink=0.8,
+                     label=f"per-pixel {kind} (0-1 scale)")
         diff = f2 - r2
-        lim = max(float(np.abs(diff).max()), 1e-6)
+        # at least +-0.01 (2.5 grey levels of 255), so float noise stays pale
+        lim = max(float(np.abs(diff).max()), 0.01)
         ax = axes[row, 2]
         im = ax.imshow(diff, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
         ax.set_title(f"{kind}: generated - real", fontsize=9)

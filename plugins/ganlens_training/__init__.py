@@ -167,8 +167,10 @@ class Training(ganlens.Analyzer):
             section.metric(f"{rule}_epoch", onset.epoch if onset else None,
                            f"the epoch from which {meaning.removeprefix('the ')}; null when "
                            "that check held", "null")
-        section.metric("epochs", h.num_epochs, "epochs in the history")
-        section.metric("steps", h.num_steps, "optimisation steps in the history")
+        section.metric("epochs", h.num_epochs, "epochs in the history",
+                       "enough for the curves to settle; the rules need 3 or more")
+        section.metric("steps", h.num_steps, "optimisation steps in the history (0: per-epoch "
+                       "values only)", "recorded (> 0), so oscillation can be checked")
         for key in ("d_loss", "g_loss"):
             section.metric(f"final_{key}", _last_finite(h.per_epoch[key]),
                            f"mean {key.replace('_', ' ').replace('d ', 'D ').replace('g ', 'G ')} "

@@ -227,14 +227,14 @@ def test_bad_options_are_option_errors(options, message):
         ImageStats(**options)
 
 
-@pytest.mark.parametrize("kind, with_d, real", [
-    ("image", True, True), ("image", False, True), ("image", True, False),
-    ("vector", True, True),
+@pytest.mark.parametrize("kind, with_d, real, channels", [
+    ("image", True, True, 1), ("image", False, True, 3), ("image", True, False, 1),
+    ("vector", True, True, 1),
 ])
-def test_contract(kind, with_d, real):
+def test_contract(kind, with_d, real, channels):
     if kind == "image":
-        gan = testing.tiny_image_gan(discriminator=with_d)
-        data = testing.random_images(64) if real else None
+        gan = testing.tiny_image_gan(channels=channels, discriminator=with_d)
+        data = testing.random_images(64, channels=channels) if real else None
     else:
         gan = testing.tiny_vector_gan(discriminator=with_d)
         data = testing.random_vectors(64) if real else None
@@ -242,3 +242,4 @@ def test_contract(kind, with_d, real):
     assert section.status == ("ok" if kind == "image" and real else "skipped")
     if section.status == "ok":
         assert ("d_auc" in section.metrics) == with_d
+        assert ("histogram_distance_per_channel" in section.metrics) == (channels > 1)
