@@ -28,6 +28,15 @@ from .runner import analyze, context
 from .section import Figure, Finding, Section, Table
 from .train import TrainResult, train
 
+
+
+def available_analyzers() -> dict[str, type[Analyzer]]:
+    """Every registered analyzer class by name, built-in and third-party (from entry points)."""
+    from .plugins import get_host
+
+    return {name: reg.obj for name, reg in sorted(get_host().analyzers.items())}
+
+
 __all__ = [
     "GAN",
     "AnalysisContext",
@@ -45,6 +54,7 @@ __all__ = [
     "TrainResult",
     "__version__",
     "analyze",
+    "available_analyzers",
     "context",
     "errors",
     "hookimpl",

@@ -117,9 +117,11 @@ class CheckpointSource:
             return None, exc
 
     def needs_pickle(self) -> bool:
-        """True when the file is a pickle that weights-only loading refuses (a whole module)."""
+        """True when the file is a pickle of Python objects (e.g. a whole module) that
+        weights-only loading refuses; random bytes fail differently."""
         _, err = self.try_payload()
-        return err is not None and "Weights only load failed" in str(err)
+        msg = str(err) if err is not None else ""
+        return "Weights only load failed" in msg and "Unsupported global" in msg
 
     def describe_failure(self) -> str:
         """One line on why no loader took the file."""
@@ -131,7 +133,8 @@ class CheckpointSource:
         msg = str(err).split("\n")[0]
         if "central directory" in msg or "zip archive" in msg:
             return "the file is truncated or corrupt (its zip archive is incomplete)"
-        if isinstance(err, (KeyError, EOFError)) or "pickle" in msg.lower() or "magic" in msg:
+        if isinstance(err, (KeyError, EOFError)) or "pickle" in msg.lower() or "magic" in msg \
+                or "Weights only load failed" in msg:
             return "the file is not a PyTorch checkpoint (random or foreign bytes, or truncated)"
         return f"torch.load failed: {type(err).__name__}: {msg[:200]}"
 

@@ -282,6 +282,8 @@ def load_dataset(
                 "or a path to IDX, .npy/.npz files or a folder of PNG/JPEG images"
             )
         x, y, digest, fmt = load_path(path)
+        if not np.isfinite(x).all():
+            raise DatasetError(f"{name}: the data contain NaN or infinite values")
         if n is not None:
             x, y = x[:n], (None if y is None else y[:n])
         if x.ndim == 4:

@@ -7,6 +7,7 @@ Each is an implementation of ``ganlens_load_checkpoint``; each decides by conten
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import sys
@@ -194,7 +195,7 @@ def load_discriminator(options: LoadOptions, where: str) -> nn.Module | None:
         return None
     source = CheckpointSource(options.discriminator)
     if source.is_export_archive:
-        return load_export_module(source)
+        return load_export_module(source)[0]
     if not options.discriminator_arch:
         raise ArchitectureError(
             f"--discriminator {source.path}: give its architecture with --discriminator-arch "
@@ -232,7 +233,9 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> G
     pickled modules (only with ``--trust-pickle``)."""
     where = str(source.path)
     if source.is_export_archive:
-        generator = load_export_module(source)
+        generator, input_shape = load_export_module(source)
+        if not options.latent_shape and not options.latent_dim and input_shape:
+            options = dataclasses.replace(options, latent_shape=input_shape)
         return gan_from_modules(
             generator, load_discriminator(options, where), options, where,
             {"format": "torch.export", "source": str(source.path)},
@@ -246,8 +249,9 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> G
         return None
     if is_native(payload):
         return None
-    g_payload = _pick(payload, G_KEYS)
-    state, key = unwrap_state_dict(g_payload if g_payload is not None else payload)
+    g_key = next((k for k in G_KEYS if isinstance(payload, dict) and k in payload), None)
+    state, key = unwrap_state_dict(payload[g_key] if g_key is not None else payload)
+    key = g_key if g_key is not None and key is None else key
     if state is None:
         return None
     if not options.arch:
@@ -267,8 +271,9 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> G
     return gan_from_modules(generator, discriminator, options, where, meta)
 
 
-def load_export_module(source: CheckpointSource) -> nn.Module:
-    """A ``torch.export`` archive, unflattened into submodules so forward hooks see layers."""
+def load_export_module(source: CheckpointSource) -> tuple[nn.Module, tuple[int, ...] | None]:
+    """A ``torch.export`` archive, unflattened into submodules so forward hooks see layers,
+    and the shape of its first input without the batch dimension."""
     try:
         program = torch.export.load(str(source.path))
     except Exception as exc:
@@ -276,16 +281,20 @@ def load_export_module(source: CheckpointSource) -> nn.Module:
             f"{source.path}: a torch.export archive that cannot be read ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0][:160]})"
         ) from exc
-    inputs = [n for n in program.graph.nodes if n.op == "placeholder"]
     user = set(program.graph_signature.user_inputs)
-    for node in inputs:
+    input_shape = None
+    for node in program.graph.nodes:
         val = node.meta.get("val")
-        if node.name in user and val is not None and isinstance(val.shape[0], int):
+        if node.op != "placeholder" or node.name not in user or val is None:
+            continue
+        if isinstance(val.shape[0], int):
             raise CheckpointError(
                 f"{source.path}: exported with a fixed batch size of {val.shape[0]}; export it with a "
                 "dynamic batch dimension (dynamic_shapes={0: torch.export.Dim('batch')})"
             )
-    return torch.export.unflatten(program)
+        if input_shape is None:
+            input_shape = tuple(int(s) for s in val.shape[1:])
+    return torch.export.unflatten(program), input_shape
 
 
 def _load_pickled(source: CheckpointSource, options: LoadOptions) -> GAN:
