@@ -1,0 +1,261 @@
+"""Which layers of G and D to analyse, found by kind and checked with a two-sample probe pass.
+
+Automatic choice: the leaf modules that carry units — linear and convolutional layers (and custom
+layers with a weight of two or more dimensions, such as equalised-learning-rate convolutions)
+and activation functions — in the order the forward pass runs them, without containers, without
+the output layer and what follows it (its "units" are pixels or the score), capped per network.
+
+The probe runs each network once on two samples with hooks on the candidates, and drops what the
+shared capture could not measure correctly: modules that are never called, modules called more
+than once per forward (a reused ``self.relu``: its activations would mix), outputs that are not
+tensors, and 2-D outputs that a later operation modifies in place (``nn.ReLU(inplace=True)``
+after a linear layer: the capture would record the values after the ReLU).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganlens.capture import ACTIVATION_LAYERS, UNIT_LAYERS
+from ganlens.errors import OptionError
+
+GENERATOR, DISCRIMINATOR = "generator", "discriminator"
+PREFIXES = {"g": GENERATOR, "generator": GENERATOR, "d": DISCRIMINATOR, "discriminator": DISCRIMINATOR}
+SHORT = {GENERATOR: "G", DISCRIMINATOR: "D"}
+
+# Activations for which "active" means "above zero": a unit whose output is never positive is dead.
+RECTIFIERS: tuple[type[nn.Module], ...] = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU,
+    nn.SiLU, nn.Mish, nn.Hardswish,
+)
+NOT_UNITS: tuple[type[nn.Module], ...] = (nn.Embedding, nn.EmbeddingBag)
+
+
+@dataclass
+class LayerInfo:
+    """A layer chosen for analysis, with what the probe saw of its output."""
+
+    network: str
+    name: str
+    kind: str  # "unit" (linear/conv), "rectifier", "activation" or "module" (asked for by name)
+    module_type: str
+    out_shape: tuple[int, ...]  # per sample: (units,) or (units, *spatial)
+    order: int  # position in the forward pass of its network
+    maps_ok: bool = True  # full maps can be captured (not modified in place later)
+
+    @property
+    def units(self) -> int:
+        return int(self.out_shape[0])
+
+    @property
+    def spatial(self) -> bool:
+        """Whether each unit has a 2-D map that can be drawn (output (units, H, W))."""
+        return len(self.out_shape) == 3
+
+    @property
+    def key(self) -> str:
+        """``<network>.<layer>``: the prefix of this layer's metric keys."""
+        return f"{self.network}.{self.name}"
+
+    @property
+    def label(self) -> str:
+        return f"{SHORT[self.network]}:{self.name}"
+
+    @property
+    def map_size(self) -> str:
+        return "x".join(map(str, self.out_shape[1:])) or "-"
+
+
+@dataclass
+class Probe:
+    """What one forward pass showed of a module."""
+
+    calls: int = 0
+    order: int = -1
+    shape: tuple[int, ...] | None = None
+    tensor: bool = True
+    aliased: bool = False
+
+
+@dataclass
+class NetworkPlan:
+    """The layers of one network and why others were left out."""
+
+    network: str
+    layers: list[LayerInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def kind_of(module: nn.Module) -> str | None:
+    """``unit``, ``rectifier``, ``activation`` or None (not a unit-carrying leaf)."""
+    if isinstance(module, NOT_UNITS) or not _is_leaf(module):
+        return None
+    if isinstance(module, RECTIFIERS):
+        return "rectifier"
+    if isinstance(module, ACTIVATION_LAYERS):
+        return "activation"
+    if isinstance(module, UNIT_LAYERS):
+        return "unit"
+    weight = getattr(module, "weight", None)
+    if isinstance(weight, torch.Tensor) and weight.ndim >= 2:
+        return "unit"  # a custom linear or convolution (e.g. equalised learning rate)
+    return None
+
+
+def _is_leaf(module: nn.Module) -> bool:
+    # Spectral or weight norm adds a "parametrizations" child; the layer is still a leaf.
+    return all(name == "parametrizations" for name, _ in module.named_children())
+
+
+def probe(modules: dict[str, nn.Module], run: Callable[[], Any]) -> dict[str, Probe]:
+    """Run ``run()`` once without gradients, with a hook on each module; every hook is removed
+    afterwards, also on error."""
+    records = {name: Probe() for name in modules}
+    kept: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    counter = itertools.count()
+
+    def make(name: str):
+        def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
+            rec = records[name]
+            rec.calls += 1
+            if rec.calls > 1:
+                return
+            rec.order = next(counter)
+            out = output[0] if isinstance(output, (tuple, list)) and output else output
+            if not isinstance(out, torch.Tensor) or out.ndim < 2:
+                rec.tensor = False
+                return
+            rec.shape = tuple(int(s) for s in out.shape[1:])
+            kept[name] = (out, out.detach().clone())
+
+        return hook
+
+    handles = [m.register_forward_hook(make(n)) for n, m in modules.items()]
+    try:
+        with torch.no_grad():
+            run()
+    finally:
+        for h in handles:
+            h.remove()
+    for name, (live, copy) in kept.items():
+        same = (live == copy) | (torch.isnan(live) & torch.isnan(copy))
+        records[name].aliased = not bool(same.all())
+    return records
+
+
+def parse_layer_names(names: Sequence[str], has_d: bool) -> dict[str, list[str]]:
+    """``["G:blocks.0", "discriminator:net.1", "blocks.1"]`` → names per network; a bare name
+    gets its network later (:func:`resolve_bare`)."""
+    out: dict[str, list[str]] = {GENERATOR: [], DISCRIMINATOR: [], "": []}
+    for raw in names:
+        prefix, sep, rest = raw.partition(":")
+        if sep and prefix.strip().lower() in PREFIXES:
+            network = PREFIXES[prefix.strip().lower()]
+            if network == DISCRIMINATOR and not has_d:
+                raise OptionError(f"option activations.layers: {raw!r} names a discriminator "
+                                  "layer but this GAN has no discriminator")
+            out[network].append(rest.strip())
+        else:
+            out[""].append(raw.strip())
+    return out
+
+
+def resolve_bare(bare: list[str], nets: dict[str, nn.Module | None], out: dict[str, list[str]]) -> None:
+    """Give each bare name its network: the one that has a module of that name."""
+    for name in bare:
+        found = [n for n, net in nets.items() if net is not None and name in dict(net.named_modules())]
+        if len(found) > 1:
+            raise OptionError(f"option activations.layers: {name!r} names a module in both the "
+                              f"generator and the discriminator; write G:{name} or D:{name}")
+        if not found:
+            raise OptionError(_unknown(name, nets))
+        out[found[0]].append(name)
+
+
+def _unknown(name: str, nets: dict[str, nn.Module | None]) -> str:
+    import difflib
+
+    known = [f"{SHORT[n]}:{m}" for n, net in nets.items() if net is not None
+             for m, mod in net.named_modules() if m and kind_of(mod)]
+    close = difflib.get_close_matches(name, [k.split(":", 1)[1] for k in known], n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    where = " or the ".join(n for n, net in nets.items() if net is not None)
+    return (f"option activations.layers: no module named {name!r} in the {where}{hint}; "
+            f"layers it can analyse: {', '.join(known[:40]) or 'none'}")
+
+
+def plan_network(network: str, net: nn.Module, run: Callable[[], Any], *,
+                 explicit: list[str] | None, max_layers: int, required: Sequence[str] = (),
+                 option: str = "layers") -> NetworkPlan:
+    """Choose and probe the layers of one network: the ``explicit`` names, else automatically;
+    the ``required`` names (named by option ``option``) are always included."""
+    plan = NetworkPlan(network)
+    modules = dict(net.named_modules())
+    named = list(dict.fromkeys([*(explicit or []), *required]))
+    for name in named:
+        if name not in modules or not name:
+            which = "layers" if name in (explicit or []) else option
+            raise OptionError(_unknown(name, {network: net}).replace("activations.layers",
+                                                                      f"activations.{which}"))
+    if explicit is not None:
+        chosen = {n: modules[n] for n in named}
+    else:
+        chosen = {n: m for n, m in modules.items() if n and kind_of(m)}
+        chosen.update({n: modules[n] for n in required})
+    records = probe(chosen, run)
+    layers, out_order, kept = [], None, []
+    for name, module in chosen.items():
+        rec = records[name]
+        why = _unusable(rec, module)
+        if why is not None:
+            if name in named:
+                which = option if name in required else "layers"
+                raise OptionError(f"option activations.{which}: {network} module {name!r} {why}")
+            plan.notes.append(f"{SHORT[network]}:{name} left out: {why}")
+            continue
+        kind = kind_of(module) or "module"
+        info = LayerInfo(network, name, kind, type(module).__name__, rec.shape or (1,),
+                         rec.order, maps_ok=not rec.aliased)
+        (kept if name in named else layers).append(info)
+        if kind == "unit" and name not in named:
+            out_order = rec.order if out_order is None else max(out_order, rec.order)
+    if explicit is None:
+        layers.sort(key=lambda info: info.order)
+        if out_order is not None:  # the output layer and what follows it are not hidden units
+            layers = [info for info in layers if info.order < out_order]
+        if not layers and not kept:
+            plan.notes.append(f"the {network} has no hidden linear, convolutional or activation "
+                              "layer before its output layer")
+        layers = _spread(layers, max_layers)
+    plan.layers = sorted(layers + kept, key=lambda info: info.order)
+    return plan
+
+
+def _unusable(rec: Probe, module: nn.Module) -> str | None:
+    if rec.calls == 0:
+        return "is not called in a forward pass"
+    if rec.calls > 1:
+        return (f"is called {rec.calls} times per forward pass (a reused module): its "
+                "activations would mix; give each use its own module")
+    if not rec.tensor or rec.shape is None:
+        return "does not return a tensor of shape (batch, units, ...)"
+    if rec.aliased and len(rec.shape) == 1:
+        return ("has its output modified in place by a later operation (e.g. ReLU(inplace=True)), "
+                "so captured values would be wrong; analyse the activation after it instead")
+    return None
+
+
+def _spread(layers: list[LayerInfo], cap: int) -> list[LayerInfo]:
+    """At most ``cap`` layers, evenly spaced over the forward pass, the last one kept."""
+    if len(layers) <= cap:
+        return layers
+    if cap == 1:
+        return [layers[-1]]
+    step = (len(layers) - 1) / (cap - 1)
+    return [layers[round(i * step)] for i in range(cap)]
