@@ -1,0 +1,287 @@
+"""An explanatory model: an encoder E that inverts G, trained on pairs (z, G(z)) drawn here.
+
+How well G(E(x)) reconstructs real images, against the same on fakes, shows what G cannot
+represent: real images it cannot reconstruct lie outside its range (Zhu et al. 2016, iGAN;
+Bau et al. 2019, "Seeing what a GAN cannot generate").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import ganlens
+
+from . import keys
+from .embedding import single_threaded
+from .plots import image_rows, panels, projector
+from .views import record_embedding, run_embedding, seed_for
+
+LEARNING_RATE = 1e-3
+RATIO_WARNING = 2.0
+
+
+class Encoder(nn.Module):
+    """data → latent: a linear map plus a two-hidden-layer MLP on standardised, flattened data.
+    The linear path starts at the least-squares inverse and the MLP at zero, so training
+    begins from the best linear inversion and learns what is nonlinear."""
+
+    def __init__(self, in_dim: int, out_dim: int, width: int, mean: torch.Tensor,
+                 scale: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean.reshape(1, -1).float())
+        self.register_buffer("scale", scale.reshape(()).float())
+        self.linear = nn.Linear(in_dim, out_dim)
+        self.mlp = nn.Sequential(nn.Linear(in_dim, width), nn.ReLU(), nn.Linear(width, width),
+                                 nn.ReLU(), nn.Linear(width, out_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x.reshape(len(x), -1) - self.mean) / self.scale
+        return self.linear(x) + self.mlp(x)
+
+
+@dataclass
+class Inversion:
+    """A trained encoder and how well it inverts G."""
+
+    encoder: Encoder
+    losses: list[float]
+    latent_error: float
+    fake_errors: torch.Tensor
+    real_errors: torch.Tensor | None
+    real_codes: torch.Tensor | None
+    real_recon: torch.Tensor | None
+    real_x: torch.Tensor | None
+
+
+def least_squares_inverse(x: torch.Tensor, z: torch.Tensor,
+                          ridge: float = 1e-4) -> tuple[torch.Tensor, torch.Tensor]:
+    """W (D, P) and b (D,) minimising |x W^T + b - z|^2 + ridge * trace(x^T x) / P * |W|^2, in
+    the primal or the dual form, whichever system is smaller."""
+    xd, zd = x.double(), z.double()
+    xm, zm = xd.mean(0), zd.mean(0)
+    xc, zc = xd - xm, zd - zm
+    n, p = xc.shape
+    lam = ridge * float((xc**2).sum()) / p + 1e-12
+    if p <= n:
+        w = torch.linalg.solve(xc.T @ xc + lam * torch.eye(p, dtype=xc.dtype), xc.T @ zc)
+    else:
+        w = xc.T @ torch.linalg.solve(xc @ xc.T + lam * torch.eye(n, dtype=xc.dtype), zc)
+    return w.T.float(), (zm - xm @ w).float()
+
+
+def train_encoder(x: torch.Tensor, z: torch.Tensor, *, width: int, steps: int, batch: int,
+                  seed: int, device: torch.device) -> tuple[Encoder, list[float]]:
+    """Start E at the least-squares linear inverse, then fit E(x) ≈ z by mean squared error with
+    Adam (learning rate decaying linearly to 0)."""
+    flat = x.reshape(len(x), -1).float()
+    mean = flat.mean(0)
+    scale = (flat - mean).std().clamp_min(1e-6)
+    zf = z.reshape(len(z), -1).float()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        enc = Encoder(flat.shape[1], zf.shape[1], width, mean, scale)
+    w, b = least_squares_inverse((flat - mean) / scale, zf)
+    with torch.no_grad():
+        enc.linear.weight.copy_(w)
+        enc.linear.bias.copy_(b)
+        enc.mlp[-1].weight.zero_()
+        enc.mlp[-1].bias.zero_()
+    enc = enc.to(device).train()
+    xs, zs = flat.to(device), zf.to(device)
+    opt = torch.optim.Adam(enc.parameters(), lr=LEARNING_RATE)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / steps)
+    gen = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(steps):
+        idx = torch.randint(0, len(xs), (min(batch, len(xs)),), generator=gen).to(device)
+        loss = F.mse_loss(enc(xs[idx]), zs[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+    return enc.eval(), losses
+
+
+def encode(enc: Encoder, x: torch.Tensor, device: torch.device, batch: int = 512) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat([enc(b.to(device)).float().cpu() for b in x.split(batch)])
+
+
+def per_sample_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return ((a.reshape(len(a), -1).double() - b.reshape(len(b), -1).double()) ** 2).mean(1)
+
+
+def invert(ctx: ganlens.AnalysisContext, opts: Any) -> Inversion:
+    """Train E on fresh (z, G(z)) pairs, then measure it on held-out fakes and on real data."""
+    gan = ctx.gan
+    held = min(512, max(16, opts.encoder_pairs // 8))
+    z = ctx.latents_for(opts.encoder_pairs + held, "latent/encoder")
+    x = ctx.generate(z)  # one batched pass for training and held-out pairs
+    zf = z.reshape(len(z), -1).float()
+    z_held, x_held = zf[opts.encoder_pairs :], x[opts.encoder_pairs :]
+    real_x = ctx.real.x[: max(held, min(opts.points, len(ctx.real)))] if ctx.real is not None else None
+    # Small models train fastest on one CPU thread (threads only add synchronisation).
+    with single_threaded() if ctx.device.type == "cpu" else contextlib.nullcontext():
+        enc, losses = train_encoder(x[: opts.encoder_pairs], zf[: opts.encoder_pairs],
+                                    width=opts.encoder_width, steps=opts.encoder_steps,
+                                    batch=opts.encoder_batch, seed=seed_for(ctx, "encoder-init"),
+                                    device=ctx.device)
+        z_hat = encode(enc, x_held, ctx.device)
+        codes = [z_hat] + ([encode(enc, real_x, ctx.device)] if real_x is not None else [])
+    latent_error = math.sqrt(float(((z_hat - z_held) ** 2).sum() / (z_held**2).sum().clamp_min(1e-12)))
+    both = torch.cat(codes)
+    recon = ctx.generate(both.reshape(len(both), *gan.latent.shape))  # one pass for both
+    fake_errors = per_sample_mse(recon[:held], x_held)
+    if real_x is None:
+        return Inversion(enc, losses, latent_error, fake_errors, None, None, None, None)
+    real_errors = per_sample_mse(recon[held:], real_x)
+    return Inversion(enc, losses, latent_error, fake_errors, real_errors, codes[1], recon[held:],
+                     real_x)
+
+
+def analyze_encoder(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any,
+                    with_umap: bool) -> Inversion:
+    inv = invert(ctx, opts)
+    held = len(inv.fake_errors)
+    section.metric(
+        keys.LATENT_ERROR, inv.latent_error,
+        f"relative latent error of the encoder on {held} held-out fakes: sqrt(sum |E(G(z)) - z|^2 "
+        f"/ sum |z|^2) (encoder: {opts.encoder_steps} steps on {opts.encoder_pairs} pairs, "
+        f"width {opts.encoder_width})",
+        "near 0: E inverts G (G is injective enough to be read back); near 1: no better than "
+        "guessing the mean latent",
+    )
+    section.metric(keys.FAKE_RECON, float(inv.fake_errors.mean()),
+                   "mean squared error per value between G(E(x)) and x for held-out fakes x",
+                   "small: the baseline that real images are compared with")
+    if inv.real_errors is not None:
+        real, fake = float(inv.real_errors.mean()), float(inv.fake_errors.mean())
+        ratio = real / fake if fake > 0 else float("inf")
+        section.metric(keys.REAL_RECON, real,
+                       f"mean squared error per value between G(E(x)) and x for {len(inv.real_errors)} "
+                       "real samples x",
+                       "close to inversion.fake_recon_error: G can represent the real data")
+        section.metric(keys.RECON_RATIO, ratio,
+                       "inversion.real_recon_error / inversion.fake_recon_error",
+                       f"about 1; above {RATIO_WARNING:g}: real images lie outside what G can make")
+        if ratio > RATIO_WARNING:
+            section.finding(
+                "warning", f"real images reconstruct {ratio:.1f}x worse than fakes "
+                           f"({keys.RECON_RATIO} > {RATIO_WARNING:g}): G cannot represent part of "
+                           "the real data", metric=keys.RECON_RATIO, value=ratio,
+                threshold=RATIO_WARNING)
+        if opts.worst > 0:
+            _worst_figure(ctx, section, inv, opts.worst)
+    _errors_figure(section, inv)
+    if with_umap and inv.real_codes is not None:
+        _inversion_view(ctx, section, opts, inv)
+    return inv
+
+
+def _worst_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, inv: Inversion,
+                  worst: int) -> None:
+    gan = ctx.gan
+    k = min(worst, len(inv.real_errors))
+    order = inv.real_errors.argsort(descending=True)[:k]
+    if gan.data.is_image:
+        imgs = torch.cat([inv.real_x[order], inv.real_recon[order]])
+        fig = image_rows(imgs, gan.data.value_range, ["real x", "G(E(x))"],
+                         [f"{float(inv.real_errors[i]):.3g}" for i in order],
+                         title=f"The {k} real images G reconstructs worst",
+                         xlabel="mean squared error per value")
+    else:
+        proj, axis = projector(inv.real_x)
+        fig, (ax,) = panels(1, 5.5, 4.8)
+        r, g = proj(inv.real_x), proj(inv.real_recon)
+        ax.scatter(r[:, 0], r[:, 1], s=4, color="lightgrey", label="real x")
+        for j, i in enumerate(order.tolist()):
+            ax.plot([r[i, 0], g[i, 0]], [r[i, 1], g[i, 1]], "-", color="tab:red", linewidth=0.8)
+            ax.scatter(r[i, 0], r[i, 1], s=14, color="tab:red", label="worst real" if j == 0 else None)
+            ax.scatter(g[i, 0], g[i, 1], s=14, color="tab:blue",
+                       label="G(E(x))" if j == 0 else None)
+        ax.set_xlabel(axis[0])
+        ax.set_ylabel(axis[1])
+        ax.set_title(f"The {k} real samples G reconstructs worst", fontsize=10)
+        ax.legend(fontsize=7)
+    section.figure(
+        fig, "inversion_worst", title="Real samples G cannot reconstruct",
+        caption="The real samples with the largest reconstruction error, each beside G(E(x)), the "
+                "closest thing the encoder finds that G can make (for vectors: a red line from "
+                "each real point to its reconstruction). What is lost between the two is what "
+                "the generator fails to represent (a class, a style, details).",
+    )
+
+
+def _errors_figure(section: ganlens.Section, inv: Inversion) -> None:
+    fig, (ax1, ax2) = panels(2, 4.6, 3.4)
+    ax1.plot(np.arange(1, len(inv.losses) + 1), inv.losses, color="tab:blue", linewidth=0.8)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("training step")
+    ax1.set_ylabel("latent MSE |E(G(z)) - z|^2 / dim")
+    ax1.set_title("Encoder training", fontsize=9)
+    errs = [("fake (held out)", inv.fake_errors, "tab:blue")]
+    if inv.real_errors is not None:
+        errs.append(("real", inv.real_errors, "grey"))
+    pos = torch.cat([e for _, e, _ in errs])
+    lo, hi = float(pos.clamp_min(1e-12).min()), float(pos.max())
+    bins = np.logspace(np.log10(lo), np.log10(max(hi, lo * 1.01)), 40)
+    for name, e, colour in errs:
+        ax2.hist(e.clamp_min(1e-12).numpy(), bins=bins, alpha=0.6, color=colour, label=name)
+    ax2.set_xscale("log")
+    ax2.set_xlabel("reconstruction MSE of G(E(x)) per value")
+    ax2.set_ylabel("samples")
+    ax2.set_title("Reconstruction error", fontsize=9)
+    ax2.legend(fontsize=7)
+    section.figure(
+        fig, "inversion_errors", title="Inverting the generator",
+        caption="Left: the encoder's training loss (it should flatten; if it still falls steeply, "
+                "raise encoder_steps). Right: per-sample reconstruction error of G(E(x)) for "
+                "held-out fakes (blue) and real samples (grey). Grey far right of blue means real "
+                "images the generator cannot produce.",
+    )
+
+
+def _inversion_view(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any,
+                    inv: Inversion) -> None:
+    m = min(max(2, opts.points // 2), ctx.n_samples, len(inv.real_codes))
+    z = ctx.latents.reshape(len(ctx.latents), -1)[:m].float()
+    x = torch.cat([z, inv.real_codes[:m]])
+    emb = run_embedding(ctx, opts, "inversion", x)
+    record_embedding(section, "inversion", "latent codes z and encoded real samples E(x)", emb,
+                     2 * m)
+    c = emb.coords
+    err = inv.real_errors[:m].numpy()
+    fig, (ax1, ax2) = panels(2)
+    ax1.scatter(c[:m, 0], c[:m, 1], s=5, color="tab:blue", alpha=0.5, linewidths=0,
+                label="z ~ prior")
+    ax1.scatter(c[m:, 0], c[m:, 1], s=5, color="tab:red", alpha=0.5, linewidths=0, label="E(real)")
+    ax1.legend(fontsize=7, markerscale=2)
+    ax1.set_title("prior codes and encoded reals", fontsize=9)
+    ax2.scatter(c[:m, 0], c[:m, 1], s=4, color="lightgrey", linewidths=0)
+    sc = ax2.scatter(c[m:, 0], c[m:, 1], s=6, c=np.log10(np.clip(err, 1e-12, None)),
+                     cmap="viridis", linewidths=0)
+    bar = fig.colorbar(sc, ax=ax2, shrink=0.8)
+    bar.set_label("log10 reconstruction MSE", fontsize=8)
+    ax2.set_title("encoded reals by reconstruction error", fontsize=9)
+    for ax in (ax1, ax2):
+        ax.set_xlabel("UMAP 1")
+        ax.set_ylabel("UMAP 2")
+    t = emb.trustworthiness
+    fig.suptitle(f"UMAP of z and E(real) (trustworthiness {'n/a' if t is None else f'{t:.3f}'})",
+                 fontsize=10)
+    section.figure(
+        fig, "umap_inversion", title="Encoded real samples among the latent codes",
+        caption=f"{m} latent codes drawn from the prior (blue) and the codes E(x) the encoder gives "
+                f"{m} real samples (red), embedded together. Red outside the blue cloud: real "
+                "samples the encoder can only place in atypical latent regions, which G rarely "
+                "samples. Right: encoded reals coloured by how badly G(E(x)) reconstructs them.",
+    )

@@ -1,0 +1,106 @@
+"""The linear surrogate: how much of G a linear map from the latent to the output explains."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+import ganlens
+from ganlens.plotting import show_image
+
+from . import keys
+from .embedding import single_threaded
+from .plots import panels
+
+TEST_FRACTION = 0.2
+
+
+def linear_r2(z_train: torch.Tensor, x_train: torch.Tensor, z_test: torch.Tensor,
+              x_test: torch.Tensor) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """Fit x ≈ W z + b by least squares on the training pairs; return the held-out R²
+    (variance-weighted over outputs, as scikit-learn's ``r2_score(multioutput=
+    "variance_weighted")``), the R² of each output, and the test predictions."""
+    def design(z: torch.Tensor) -> torch.Tensor:
+        z = z.reshape(len(z), -1).double()
+        return torch.cat([z, torch.ones(len(z), 1, dtype=torch.float64)], 1)
+
+    xtr = x_train.reshape(len(x_train), -1).double()
+    xte = x_test.reshape(len(x_test), -1).double()
+    w = torch.linalg.lstsq(design(z_train), xtr, driver="gelsd").solution
+    pred = design(z_test) @ w
+    sse = ((xte - pred) ** 2).sum(0)
+    sst = ((xte - xte.mean(0)) ** 2).sum(0)
+    total = float(1 - sse.sum() / sst.sum()) if float(sst.sum()) > 0 else float("nan")
+    per = torch.where(sst > 1e-12 * sst.max().clamp_min(1e-300), 1 - sse / sst.clamp_min(1e-300),
+                      torch.full_like(sst, float("nan")))
+    return total, per, pred.float()
+
+
+def analyze_surrogate(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any) -> None:
+    gan = ctx.gan
+    d = gan.latent.dim
+    need = math.ceil(2 * (d + 1) / (1 - TEST_FRACTION)) + 2
+    z = ctx.latents.reshape(len(ctx.latents), -1).float()
+    x = ctx.fakes
+    if len(z) < need:  # too few shared samples for a well-posed fit: draw the rest
+        extra = ctx.latents_for(need - len(z), "latent/surrogate")
+        z = torch.cat([z, extra.reshape(len(extra), -1).float()])
+        x = torch.cat([x, ctx.generate(extra)])
+    n_test = max(2, int(round(len(z) * TEST_FRACTION)))
+    n_train = len(z) - n_test
+    with single_threaded():
+        r2, per, pred = linear_r2(z[:n_train], x[:n_train], z[n_train:], x[n_train:])
+    section.metric(
+        keys.SURROGATE_R2, r2,
+        f"R^2 on {n_test} held-out samples of the least-squares linear map from the latent "
+        f"({d} values) to the output, fitted on {n_train} samples: the share of the output's "
+        "variance that a linear model of the latent explains",
+        "1: G is linear in z; near 0: a linear model explains nothing (typical of deep "
+        "generators: read it as how much nonlinearity G adds)",
+    )
+    if gan.data.is_image:
+        _image_figure(ctx, section, per, x[n_train:], pred, r2)
+    elif per.numel() <= 64:
+        fig, (ax,) = panels(1, max(4.0, 0.25 * per.numel() + 2), 3.4)
+        ax.bar(np.arange(per.numel()), per.nan_to_num(0).numpy(), color="tab:blue")
+        ax.set_ylim(min(0.0, float(per.nan_to_num(0).min())), 1.0)
+        ax.set_xlabel("output dimension")
+        ax.set_ylabel("held-out R^2")
+        ax.set_title(f"Linear surrogate per output (overall R^2 = {r2:.3f})", fontsize=10)
+        section.figure(fig, "surrogate", title="Linear surrogate of the generator",
+                       caption="Held-out R^2 of a linear map from the latent to each output "
+                               "dimension. Bars near 1: that output is a linear function of z; "
+                               "near 0 or below: G computes it nonlinearly.")
+
+
+def _image_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, per: torch.Tensor,
+                  x: torch.Tensor, pred: torch.Tensor, r2: float) -> None:
+    gan = ctx.gan
+    c, h, w = gan.data.shape
+    r2_map = per.reshape(c, h, w).nanmean(0).numpy() if c > 1 else per.reshape(h, w).numpy()
+    k = min(6, len(x))
+    fig, axes = panels(1 + k, 2.2, 2.6)
+    im = axes[0].imshow(np.clip(r2_map, -0.5, 1), cmap="magma", vmin=-0.5, vmax=1)
+    axes[0].set_title("held-out R^2 per pixel", fontsize=8)
+    axes[0].set_xlabel("x (pixels)")
+    axes[0].set_ylabel("y (pixels)")
+    fig.colorbar(im, ax=axes[0], shrink=0.7)
+    from ganlens.images import display_images, make_grid
+
+    vr = gan.data.value_range
+    pred_imgs = pred.reshape(len(pred), c, h, w)
+    for i in range(k):
+        pair = display_images(torch.stack([x[i], pred_imgs[i]]), vr)
+        show_image(axes[1 + i], make_grid(pair, nrow=1), title=f"sample {i + 1}")
+        axes[1 + i].set_xlabel("top G(z), bottom linear", fontsize=6)
+    fig.suptitle(f"Linear surrogate of G (held-out R^2 = {r2:.3f})", fontsize=10)
+    section.figure(
+        fig, "surrogate", title="Linear surrogate of the generator",
+        caption="Left: the held-out R^2 of a linear map from the latent to each pixel (averaged "
+                "over channels); bright pixels are linear functions of z, dark ones are made "
+                "nonlinearly. Right: held-out samples (top) above the linear model's prediction "
+                "from the same z (bottom); the closer they look, the more of G is linear.",
+    )
