@@ -129,9 +129,10 @@ class ImageStats(ganlens.Analyzer):
                        "distributions visibly differ")
         names = channel_names(fake.shape[1])
         if len(dists) > 1:
-            section.metric("histogram_distance_per_channel", dict(zip(names, dists, strict=True)),
-                           "the same distance per channel", "near 0 for every channel; one "
-                           "channel far off means a colour cast")
+            for name, dist in zip(names, dists, strict=True):
+                section.metric(f"histogram_distance_{name.replace(' ', '_')}", dist,
+                               f"the same distance for the {name} channel", "near 0; one "
+                               "channel far off the others means a colour cast")
         tol = self.options.histogram_tolerance
         if mean > tol:
             section.finding("warning", f"the intensity distributions of generated and real images "

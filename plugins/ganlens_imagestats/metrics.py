@@ -6,7 +6,7 @@ so results are comparable between GANs trained on [-1, 1] and on [0, 1]. They wo
 channel count and any (also non-square) size, and need no GAN.
 
 References: the 1-D Wasserstein distance (earth mover's distance) between intensity
-distributions; the azimuthally averaged power spectrum as a GAN fingerprint (Durall, Keuper &
+distributions (computed exactly from the sorted samples); the azimuthally averaged power spectrum as a GAN fingerprint (Durall, Keuper &
 Keuper 2020, "Watch your up-convolution"; Dzanic, Shah & Witherden 2020, "Fourier spectrum
 discrepancies in deep network generated images").
 """
@@ -54,13 +54,23 @@ def to_unit(x: torch.Tensor, value_range: Sequence[float] = (0.0, 1.0)) -> torch
 
 
 def wasserstein_1d(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
-    """The exact 1-D Wasserstein-1 distance between two samples of numbers (the area between
-    their empirical CDFs); a shift of every value by d gives exactly |d|."""
-    from scipy.stats import wasserstein_distance
-
-    a = np.asarray(a, dtype=np.float64).ravel()
-    b = np.asarray(b, dtype=np.float64).ravel()
-    return float(wasserstein_distance(a, b))
+    """The exact 1-D Wasserstein-1 distance between two samples of numbers: the area between
+    their empirical CDFs (the same as ``scipy.stats.wasserstein_distance``, but sorting in
+    torch, which is several times faster on millions of pixels). For samples of equal size it
+    is the mean absolute difference of the sorted values, so a shift of every value by d gives
+    exactly |d|."""
+    # sort in the given precision (exact), subtract and sum in float64
+    a = torch.sort(torch.as_tensor(a).detach().flatten().cpu())[0].double()
+    b = torch.sort(torch.as_tensor(b).detach().flatten().cpu())[0].double()
+    if not len(a) or not len(b):
+        raise AnalyzerError("the Wasserstein distance needs two non-empty samples")
+    if len(a) == len(b):
+        return float((a - b).abs().mean())
+    values = torch.sort(torch.cat([a, b]))[0]
+    widths = values[1:] - values[:-1]
+    cdf_a = torch.searchsorted(a, values[:-1], right=True).double() / len(a)
+    cdf_b = torch.searchsorted(b, values[:-1], right=True).double() / len(b)
+    return float(((cdf_a - cdf_b).abs() * widths).sum())
 
 
 def channel_histogram_distances(fake: torch.Tensor, real: torch.Tensor,

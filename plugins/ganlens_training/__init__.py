@@ -58,7 +58,7 @@ RULES = {
 def check_history(history: History, *, d_fake_floor: float = 0.05, patience: int = 3,
                   variance_growth: float = 4.0, divergence_factor: float = 10.0,
                   diversity_drop: float = 0.5) -> dict[str, Onset | None]:
-    """Run every rule on ``history``: rule name → its :class:`Onset`, or None when it held."""
+    """Run every rule on ``history``: rule name → its :class:`Onset`, or None when it passed."""
     return {
         "nan": detect_nonfinite(history),
         "divergence": detect_divergence(history, divergence_factor, patience),
@@ -154,7 +154,7 @@ class Training(ganlens.Analyzer):
     def _metrics(self, section: ganlens.Section, h: History, found: list[Onset]) -> None:
         section.metric(INSTABILITY_EPOCH, found[0].epoch if found else None,
                        "the first epoch where any stability check failed (NaN or divergence, "
-                       "D winning outright, oscillation, collapse); null when all held",
+                       "D winning outright, oscillation, collapse); null when all passed",
                        "null (stable)")
         section.metric(FINAL_D_REAL, _last_finite(h.per_epoch["d_real"]),
                        "mean sigmoid(D(x)) on real batches in the last epoch",
@@ -166,7 +166,7 @@ class Training(ganlens.Analyzer):
             onset = next((x for x in found if x.rule == rule), None)
             section.metric(f"{rule}_epoch", onset.epoch if onset else None,
                            f"the epoch from which {meaning.removeprefix('the ')}; null when "
-                           "that check held", "null")
+                           "that check passed", "null")
         section.metric("epochs", h.num_epochs, "epochs in the history",
                        "enough for the curves to settle; the rules need 3 or more")
         section.metric("steps", h.num_steps, "optimisation steps in the history (0: per-epoch "
@@ -200,13 +200,13 @@ class Training(ganlens.Analyzer):
             if onset is not None:
                 status, epoch = RULES[rule][0], onset.epoch
             else:
-                status, epoch = ("held" if needs.get(rule, True) else "not recorded"), None
+                status, epoch = ("passed" if needs.get(rule, True) else "not recorded"), None
             rows.append([rule, text, status, epoch])
         section.table("checks", "Stability checks", ["check", "rule", "result", "from epoch"],
                       rows, caption=f"Each condition must hold for {o.patience} consecutive epochs "
-                                    "(or to the end of training) to count. 'held' means the "
-                                    "check passed; 'not recorded' means the history lacks what "
-                                    "it needs.")
+                                    "(or to the end of training) to count as a failure, shown "
+                                    "with its level and first epoch; 'not recorded' means the "
+                                    "history lacks what the check needs.")
 
     def _figures(self, section: ganlens.Section, h: History, found: list[Onset]) -> None:
         from .figures import curves_figure, diversity_figure, stability_figure

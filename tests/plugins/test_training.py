@@ -80,7 +80,7 @@ def test_stable_history_through_the_analyzer():
     assert section.status == "ok"
     assert section.findings == []
     assert section.metrics["instability_epoch"] is None
-    assert all(row[2] == "held" for row in section.tables[0].rows)
+    assert all(row[2] == "passed" for row in section.tables[0].rows)
     assert {f.name for f in section.figures} == {"curves", "stability", "diversity"}
     assert section.metrics["final_d_real"] == pytest.approx(h["epochs"]["d_real"][-1])
     assert section.metrics["final_d_fake"] == pytest.approx(h["epochs"]["d_fake"][-1])
