@@ -24,20 +24,22 @@ import ganlens
 from ganlens.errors import AnalyzerError, OptionError
 
 from . import figures, views
+from .causal import (
+    INTERVENTION_D_CHANGE,
+    INTERVENTION_EFFECT,
+    INTERVENTION_LAYER,
+    INTERVENTION_TOP_UNITS,
+    intervene,
+)
 from .intervene import InterventionResult, ablate_units, ablate_units_naive
 from .layers import DISCRIMINATOR, GENERATOR, PREFIXES, LayerInfo, NetworkPlan, plan_network
 from .stats import LayerStats, UnitAccumulator
 
-INTERVENTION_LAYER = "intervention.layer"
-INTERVENTION_TOP_UNITS = "intervention.top_units"
-INTERVENTION_EFFECT = "intervention.effect"
-INTERVENTION_D_CHANGE = "intervention.d_change"
-TOP_UNITS_REPORTED = 5
-UNIT_TABLE_ROWS = 64
 PROBE_SAMPLES = 2
 STATS_CHUNK = 4096
 
 __all__ = [
+    "INTERVENTION_D_CHANGE", "INTERVENTION_EFFECT", "INTERVENTION_LAYER", "INTERVENTION_TOP_UNITS",
     "Activations", "InterventionResult", "LayerInfo", "LayerStats", "UnitAccumulator",
     "ablate_units", "ablate_units_naive",
 ]
@@ -245,7 +247,7 @@ class Activations(ganlens.Analyzer):
         elif focus is None:
             notes.append(["interventions", "no analysed generator layer with two or more units"])
         else:
-            result = self._intervene(section, ctx, focus, stats[focus.key][1])
+            result = intervene(section, ctx, focus, stats[focus.key][1], o)
         if notes:
             section.table("not_computed", "Parts not computed", ["part", "reason"], notes,
                           caption="What this section leaves out for this GAN, and why.")
@@ -311,80 +313,6 @@ class Activations(ganlens.Analyzer):
         views.top_samples(section, ctx, layer, st, self.options)
         if st.selectivity is not None and self.options.figures:
             views.selectivity(section, layer, st, class_names)
-
-    def _intervene(self, section, ctx, layer: LayerInfo, st: LayerStats) -> InterventionResult:
-        o = self.options
-        magnitude = (st.mean**2 + st.std**2).sqrt()
-        units = sorted(range(st.units), key=lambda u: (-float(magnitude[u]), u))[: o.ablate]
-        k = min(o.intervention_samples, ctx.n_samples)
-        values = [float(st.mean[u]) for u in units] if o.ablation == "mean" else None
-        module = dict(ctx.gan.generator.named_modules())[layer.name]
-        d_base = None if ctx.d_fake is None else ctx.d_fake[:k]
-        keep = 3 if ctx.gan.data.is_image else k
-        result = ablate_units(ctx, layer.name, module, units, ctx.latents[:k], ctx.fakes[:k],
-                              values=values, d_baseline=d_base, keep=keep)
-        order = result.ranking(o.rank_by)
-        top = order[:TOP_UNITS_REPORTED]
-        section.metric(INTERVENTION_LAYER, layer.name, "the generator layer whose units were ablated")
-        section.metric(INTERVENTION_TOP_UNITS, [result.units[i] for i in top],
-                       f"units of G:{layer.name} with the largest causal effect, strongest first "
-                       f"(ranked by {o.rank_by})", "a few units standing out = units with a role")
-        section.metric(INTERVENTION_EFFECT, [float(result.pixel_effect[i]) for i in top],
-                       f"for those units: mean |change| per data value of the output when the unit "
-                       f"is set to {o.ablation} ({k} latents; value range "
-                       f"{ctx.gan.data.value_range[0]:g} to {ctx.gan.data.value_range[1]:g})",
-                       "no single good value; large = the unit controls visible content")
-        if result.d_change is not None:
-            section.metric(INTERVENTION_D_CHANGE, [float(result.d_change[i]) for i in top],
-                           "for those units: mean change of D's logit when the unit is ablated",
-                           "below 0: without the unit fakes look less real to D (it helps)")
-        self._intervention_views(section, ctx, result, order, st, k)
-        return result
-
-    def _intervention_views(self, section, ctx, result, order, st, k) -> None:
-        o = self.options
-        how = (f"{len(result.units)} ablations on {k} latents in {result.passes} batched "
-               f"generator pass(es) ({result.method})")
-        d_part = " Right: the mean change of D's logit." if result.d_change is not None else ""
-        views.add_figure(
-            section, o, lambda: figures.effects_figure(result, order), "intervention_effects",
-            title=f"Causal effect of the units of G:{result.layer}",
-            caption=f"Each unit of G:{result.layer} set to {o.ablation} in turn ({how}); bars: the "
-                    f"mean absolute change of the output per data value, largest first.{d_part} "
-                    "A few tall bars mean a few units control much of what G draws.",
-        )
-        if ctx.gan.data.is_image:
-            def make():
-                return figures.before_after_figure(result, order, ctx.fakes[:k],
-                                                   ctx.gan.data.value_range)
-            what = ("each pair of images is one sample before and after the ablation; the last "
-                    "column maps where the output changes, averaged over the latents")
-        else:
-            def make():
-                return figures.before_after_vectors_figure(result, order, ctx.fakes[:k], ctx.fakes)
-            what = "grey points are samples before the ablation, red after, joined by lines"
-        views.add_figure(section, o, make, "intervention_before_after",
-                         title="Before and after ablating the top units",
-                         caption=f"Rows or panels: the units of G:{result.layer} with the largest "
-                                 f"effect; {what}. What disappears is what the unit draws.")
-        rows = []
-        for rank, i in enumerate(order[:UNIT_TABLE_ROWS]):
-            u = result.units[i]
-            row = [rank + 1, u, round(float(st.mean[u]), 4), round(float(st.std[u]), 4),
-                   None if st.dead is None else bool(st.dead[u]), bool(st.near_constant[u]),
-                   round(float(result.pixel_effect[i]), 5)]
-            row.append(None if result.d_change is None else round(float(result.d_change[i]), 4))
-            rows.append(row)
-        section.table("intervention_units", f"Units of G:{result.layer} by causal effect",
-                      ["rank", "unit", "mean", "std", "dead", "near-constant", "output change",
-                       "D logit change"], rows,
-                      caption=f"{how}; at most {UNIT_TABLE_ROWS} rows, strongest first.")
-        best = order[0]
-        section.finding(
-            "info", f"Ablating unit {result.units[best]} of G:{result.layer} changes the output "
-                    f"most: {float(result.pixel_effect[best]):.3g} per data value on average",
-            metric=INTERVENTION_EFFECT, value=float(result.pixel_effect[best]),
-        )
 
     @staticmethod
     def _summary(stats: dict, result: InterventionResult | None, rank_by: str) -> str:

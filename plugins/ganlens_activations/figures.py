@@ -170,12 +170,12 @@ def overlays_figure(layer: LayerInfo, maps: torch.Tensor, images: torch.Tensor, 
     return fig
 
 
-def top_samples_figure(layer: LayerInfo, units: list[int], top_idx: torch.Tensor,
-                       top_val: torch.Tensor, images: torch.Tensor) -> Any:
-    """Rows: units; columns: the generated images that activate the unit most."""
-    t = top_idx.shape[1]
+def top_samples_figure(layer: LayerInfo, units: list[int], top_val: torch.Tensor,
+                       images: torch.Tensor) -> Any:
+    """Rows: units; columns: the generated images (units, t, C, H, W) that activate it most."""
+    t = images.shape[1]
     size = _cell_size([tuple(images.shape[-2:])], least=32)
-    cells = [[rgb(images[int(top_idx[r, c])]) for c in range(t)] for r in range(len(units))]
+    cells = [[rgb(images[r, c]) for c in range(t)] for r in range(len(units))]
     fig, ax = _mosaic_figure(len(units), t, cell_in=0.9)
     show_mosaic(ax, mosaic(cells, size), size,
                 [f"unit {u}\n(top {float(top_val[r, 0]):.2f})" for r, u in enumerate(units)],

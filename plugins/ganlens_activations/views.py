@@ -192,8 +192,9 @@ def top_samples(section: Any, ctx: Any, layer: LayerInfo, st: LayerStats, opts: 
     net = "generator" if layer.network == GENERATOR else "discriminator (on the generated samples)"
     if ctx.gan.data.is_image:
         def make():
-            images = display_images(ctx.fakes, ctx.gan.data.value_range)
-            return figures.top_samples_figure(layer, units, top_idx, top_val, images)
+            shown = display_images(ctx.fakes[top_idx.flatten()], ctx.gan.data.value_range)
+            return figures.top_samples_figure(layer, units, top_val,
+                                              shown.reshape(*top_idx.shape, *shown.shape[1:]))
         caption = (f"For the {len(units)} most variable units of {layer.label} in the {net} "
                    f"(rows), the {t} generated samples among {acts.shape[0]} with the highest "
                    "mean activation (title), strongest first. What they share is what the unit "
