@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 ONSET_STYLE = {"nan": "black", "divergence": "tab:red", "discriminator_wins": "tab:purple",
-               "oscillation": "tab:orange", "diversity_drop": "tab:brown"}
+               "oscillation": "tab:olive", "diversity_drop": "tab:brown"}  # not the curves' blue/orange
 
 
 def step_positions(h: History) -> np.ndarray:
