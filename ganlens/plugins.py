@@ -229,7 +229,14 @@ def build_host(disable: set[str] | frozenset[str] = frozenset()) -> PluginHost:
             continue
         _load_guarded(host, record, lambda m=module_name: importlib.import_module(m))
 
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    def _dist_name(ep: metadata.EntryPoint) -> str:
+        dist = getattr(ep, "dist", None)
+        return dist.metadata["Name"] if dist is not None else "?"
+
+    # ganlens's own analyzers first, so a third-party plugin cannot displace a built-in name.
+    eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP),
+                 key=lambda e: (_dist_name(e) != "ganlens", e.name))
+    for ep in eps:
         dist = getattr(ep, "dist", None)
         dist_name = dist.metadata["Name"] if dist is not None else "?"
         dist_version = dist.version if dist is not None else "?"

@@ -29,7 +29,8 @@ EXIT_ANALYZER_FAILED = 3
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "item"
+    slug = re.sub(r"[^A-Za-z0-9_.-]+|\.{2,}", "-", text)
+    return slug.strip("-.") or "item"
 
 
 @dataclass
