@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ganlens.images import display_images
+from ganlens.images import display_images, make_grid
 from ganlens.plotting import new_figure, show_image
 
 from . import compare as C
+from .verdict import plural
 
 if TYPE_CHECKING:
     import ganlens
@@ -56,14 +57,14 @@ def _histogram(section: ganlens.Section, c: Counted) -> None:
     what = "high-quality samples" if c.kind == "mode" else "samples (classifier labels)"
     ax.set_xlabel(c.kind)
     ax.set_ylabel(f"share of {what}")
-    ax.set_title(f"{c.covered_count} of {c.total} {c.kind}s covered")
+    ax.set_title(f"{c.covered_count} of {c.total} {plural(c.kind)} covered")
     ax.legend(fontsize=8)
     section.figure(
         fig, f"{c.kind}_histogram", title=f"Samples per {c.kind}, generated beside real",
         caption=(f"Share of generated {what} (blue) and of real samples (grey) in each {c.kind}; "
-                 f"'missing' marks {c.kind}s the generator does not cover ({c.rule}). Equal bars "
-                 f"mean the generator reproduces the {c.kind} balance; missing or tiny blue bars "
-                 "are dropped modes, tall ones over-produced modes."),
+                 f"'missing' marks {plural(c.kind)} the generator does not cover ({c.rule}). Equal "
+                 f"bars mean the generator reproduces the {c.kind} balance; missing or tiny blue "
+                 "bars are dropped modes, tall ones over-produced modes."),
     )
 
 
@@ -155,17 +156,22 @@ def _ndb_bins(section: ganlens.Section, comp: C.Comparison) -> None:
 
 def _image_rows(section: ganlens.Section, ctx: ganlens.AnalysisContext, pairs: list[tuple[Any, Any, str]],
                 name: str, title: str, caption: str, labels: tuple[str, str]) -> None:
+    """Rows of image pairs drawn as one grid image (one axes: fast to render)."""
     vr = ctx.gan.data.value_range
     rows = len(pairs)
-    fig, axes = new_figure(3.0, 1.25 * rows + 0.5, rows, 2)
-    axes = np.asarray(axes).reshape(rows, 2)
-    for r, (left, right, note) in enumerate(pairs):
-        show_image(axes[r, 0], display_images(left[None], vr)[0],
-                   title=labels[0] if r == 0 else None)
-        show_image(axes[r, 1], display_images(right[None], vr)[0],
-                   title=labels[1] if r == 0 else None)
-        axes[r, 0].set_ylabel(note, fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle(title, fontsize=9)
+    images = display_images(torch.stack([img for pair in pairs for img in pair[:2]]), vr)
+    pad = max(1, images.shape[-1] // 8)
+    grid = make_grid(images, nrow=2, padding=pad)
+    fig, ax = new_figure(3.4, 0.9 * rows + 0.9)
+    show_image(ax, grid)
+    step = images.shape[-2] + pad
+    for r, (_, _, note) in enumerate(pairs):
+        ax.text(-pad, pad + r * step + images.shape[-2] / 2, note, ha="right", va="center",
+                fontsize=8)
+    ax.set_xticks([pad + images.shape[-1] / 2, 2 * pad + 1.5 * images.shape[-1]], labels,
+                  fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_title(title, fontsize=9)
     section.figure(fig, name, title=title, caption=caption)
 
 

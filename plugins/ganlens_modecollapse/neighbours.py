@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-DEFAULT_BLOCK_ELEMS = 1 << 22  # 4M distances per block: ~70 MB of scratch memory in float64
+DEFAULT_BLOCK_ELEMS = 1 << 21  # 2M values per block: about 150 MB of scratch memory at most
 MAX_BLOCK_COLS = 8192
 # Pairs with a squared distance below this fraction of |a|² + |b|² are recomputed directly: the
 # float64 expansion's rounding error is ~1e-16 of that sum, so 1e-9 catches every identical pair
@@ -75,9 +75,11 @@ class Scanner:
         self.device = torch.device(device) if device is not None else self.a.device
         if block_elems < 1:
             raise ValueError(f"block_elems must be positive, got {block_elems}")
-        n_b = max(1, self.b.shape[0])
-        self.cols = min(n_b, MAX_BLOCK_COLS, block_elems)
-        self.rows = max(1, block_elems // self.cols)
+        # The block of distances and the float64 copies of its rows and columns each stay
+        # within block_elems values, whatever the feature dimension.
+        n_b, dim = max(1, self.b.shape[0]), max(1, self.a.shape[1])
+        self.cols = max(1, min(n_b, MAX_BLOCK_COLS, block_elems // dim))
+        self.rows = max(1, min(block_elems // self.cols, block_elems // dim))
 
     @property
     def n_a(self) -> int:

@@ -115,20 +115,24 @@ def _names(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
 
 
+def plural(kind: str) -> str:
+    return "classes" if kind == "class" else f"{kind}s"
+
+
 def _counted_findings(section: ganlens.Section, c: Counted, covered_key: str, imbalance_key: str) -> None:
-    kind = c.kind
+    kind, kinds = c.kind, plural(c.kind)
     missing = [c.names[i] for i in np.flatnonzero(~c.covered & (c.reference > 0))]
     if c.covered_count < c.baseline_covered:
         section.finding(
             "alert",
-            f"{c.covered_count} of {c.total} {kind}s covered; {c.n_baseline} real samples cover "
-            f"{c.baseline_covered}. Missing {kind}s: {_names(missing)} ({covered_key} "
+            f"{c.covered_count} of {c.total} {kinds} covered; {c.n_baseline} real samples cover "
+            f"{c.baseline_covered}. Missing {kinds}: {_names(missing)} ({covered_key} "
             f"{c.covered_count} < baseline {c.baseline_covered}; {c.rule})",
             metric=covered_key, value=c.covered_count, threshold=c.baseline_covered)
     elif c.covered_count < c.total:
         section.finding(
             "info",
-            f"{c.total - c.covered_count} {kind}(s) uncovered ({_names(missing)}), but "
+            f"{c.total - c.covered_count} {kinds if c.total - c.covered_count > 1 else kind} uncovered ({_names(missing)}), but "
             f"{c.n_baseline} real samples also cover only {c.baseline_covered} of {c.total}: "
             f"more samples are needed to tell ({covered_key})",
             metric=covered_key, value=c.covered_count, threshold=c.baseline_covered)
@@ -143,12 +147,13 @@ def _counted_findings(section: ganlens.Section, c: Counted, covered_key: str, im
     strong = (ratio >= IMBALANCE_RATIO) | (ratio <= 1.0 / IMBALANCE_RATIO)
     flagged = np.flatnonzero(c.covered & strong & (p_value < SIGNIFICANCE / max(1, k)))
     if flagged.size:
-        parts = [f"{c.names[i]} ({ratio[i]:.2f}x)" for i in flagged[np.argsort(-np.abs(np.log(ratio[flagged])))]]
+        worst_first = flagged[np.argsort(-np.abs(np.log(ratio[flagged])))]
+        parts = [f"{c.names[i]} at {ratio[i]:.2f}x" for i in worst_first]
         section.finding(
             "warning",
-            f"{kind} imbalance: {_names(parts)} of the real share ({imbalance_key}; threshold: "
-            f"share ratio ≥ {IMBALANCE_RATIO:g} or ≤ {1 / IMBALANCE_RATIO:g}, z-test p < "
-            f"{SIGNIFICANCE:g}/{k})",
+            f"{kind} imbalance, share of samples over real share: {_names(parts)} "
+            f"({imbalance_key}; threshold: ratio ≥ {IMBALANCE_RATIO:g} or ≤ "
+            f"{1 / IMBALANCE_RATIO:g} and z-test p < {SIGNIFICANCE:g}/{k})",
             metric=imbalance_key, value=int(flagged.size), threshold=IMBALANCE_RATIO)
 
 
@@ -238,7 +243,7 @@ def headline(modes: Counted | None, classes: Counted | None, comp: C.Comparison 
     parts = []
     for c in (modes, classes):
         if c is not None:
-            parts.append(f"{c.covered_count} of {c.total} {c.kind}s covered")
+            parts.append(f"{c.covered_count} of {c.total} {plural(c.kind)} covered")
     if comp is not None:
         parts.append(f"recall {comp.values[C.RECALL]:.2f} (real baseline "
                      f"{comp.baselines[C.RECALL]:.2f})")
