@@ -43,6 +43,7 @@ from .keys import (
     LATENT_INACTIVE_FRACTION,
     LATENT_TARGET_IMPORTANCE,
     PIXEL_SENSITIVITY_MEAN,
+    RELATIVE_DELTA_INFO,
     RELATIVE_DELTA_WARNING,
 )
 from .methods import DEFAULT_INTERNAL_BATCH_SIZE, integrated_gradients
@@ -68,7 +69,7 @@ class Attributions(ganlens.Analyzer):
         """Discriminator attribution methods shown per sample (overlays)."""
         map_method: Method = "integrated_gradients"
         """The method averaged over many samples for the 'where D looks' maps."""
-        map_samples: int = 256
+        map_samples: int = 128
         """Real and generated samples (each) averaged in the 'where D looks' maps."""
         display: int = 3
         """Real and generated samples (each) shown with overlays."""
@@ -78,13 +79,13 @@ class Attributions(ganlens.Analyzer):
         """IG baseline on data: black (low end of the range), blurred input, mean_real."""
         blur_sigma: float = 0.1
         """Blur of the 'blurred' baseline, as a fraction of the image's shorter side."""
-        smoothgrad_samples: int = 16
+        smoothgrad_samples: int = 8
         """Noisy copies per sample for SmoothGrad."""
         smoothgrad_noise: float = 0.1
         """SmoothGrad's noise standard deviation, as a fraction of the data range."""
         gradcam_layer: str = ""
         """D layer for Grad-CAM; empty: the last convolution with a spatial output."""
-        latent_samples: int = 128
+        latent_samples: int = 64
         """Latents for latent importance, pixel sensitivity and unit conductance."""
         targets: list[str] = field(default_factory=lambda: ["discriminator", "classifier"])
         """Scalar targets of G(z) to explain: discriminator, classifier[:K],
@@ -166,6 +167,7 @@ __all__ = [
     "D_CENTROID_REAL",
     "D_CENTROID_FAKE",
     "D_GRADCAM_LAYER",
+    "RELATIVE_DELTA_INFO",
     "RELATIVE_DELTA_WARNING",
     "INACTIVE_WARNING",
     "ATTENTION_DISTANCE_INFO",

@@ -41,6 +41,7 @@ from .keys import (
     LATENT_INACTIVE_FRACTION,
     LATENT_TARGET_IMPORTANCE,
     PIXEL_SENSITIVITY_MEAN,
+    RELATIVE_DELTA_INFO,
     RELATIVE_DELTA_WARNING,
 )
 from .targets import Target, build_target
@@ -53,7 +54,6 @@ PARTS = "parts"
 
 def run(analyzer: Attributions, ctx: ganlens.AnalysisContext) -> ganlens.Section:
     """Analyze ``ctx`` with ``analyzer``'s options."""
-
     o = analyzer.options
     section = analyzer.new_section()
     gan = ctx.gan
@@ -80,7 +80,6 @@ def run(analyzer: Attributions, ctx: ganlens.AnalysisContext) -> ganlens.Section
 
 def _discriminator(ctx: ganlens.AnalysisContext, o, section: ganlens.Section,
                    parts: list[list[str]]) -> list[str]:
-
     gan = ctx.gan
     real = ctx.real.x if ctx.real is not None else None
     baseline = o.baseline
@@ -99,7 +98,8 @@ def _discriminator(ctx: ganlens.AnalysisContext, o, section: ganlens.Section,
     if real is None:
         parts.append(["attributions on real data", "skipped", ctx.real_reason or "no real data"])
 
-    gradcam_reason = explainer.gradcam_unavailable(fakes)
+    wants_gradcam = "gradcam" in o.methods or o.map_method == "gradcam"
+    gradcam_reason = explainer.gradcam_unavailable(fakes) if wants_gradcam else "not requested"
     if gradcam_reason is None:
         layer_name = explainer.gradcam_layer(fakes)[0]
         section.metric(D_GRADCAM_LAYER, layer_name, "the discriminator layer Grad-CAM explains "
@@ -131,6 +131,8 @@ def _discriminator(ctx: ganlens.AnalysisContext, o, section: ganlens.Section,
                     "agree are more trustworthy than any single one.",
         )
         parts.append(["per-sample overlays", "ok", ", ".join(METHOD_TITLES[m] for m in methods)])
+    elif not gan.data.is_image:
+        parts.append(["per-sample overlays", "skipped", "vector data: see where D looks"])
 
     # Mean maps ("where D looks").
     method = o.map_method
@@ -188,13 +190,22 @@ def _discriminator(ctx: ganlens.AnalysisContext, o, section: ganlens.Section,
                        "(sum of attributions minus D(x) - D(baseline)), logit units",
                        "near 0; large values mean too few integration steps")
         rel = section.metric(D_IG_RELATIVE_DELTA, ig[1], "mean |convergence delta| divided by the "
-                             "mean |D(x) - D(baseline)|", f"below {RELATIVE_DELTA_WARNING}")
-        if rel > RELATIVE_DELTA_WARNING:
-            section.finding("warning", f"Integrated Gradients on D is poorly converged ("
-                            f"{D_IG_RELATIVE_DELTA} = {rel:.3f} > {RELATIVE_DELTA_WARNING}); raise "
-                            "attributions.n_steps", metric=D_IG_RELATIVE_DELTA, value=rel,
-                            threshold=RELATIVE_DELTA_WARNING)
+                             "mean |D(x) - D(baseline)|", f"below {RELATIVE_DELTA_INFO}")
+        _convergence_finding(section, D_IG_RELATIVE_DELTA, rel, "Integrated Gradients on D")
     return out
+
+
+def _convergence_finding(section: ganlens.Section, key: str, rel: float, what: str) -> None:
+    """An info finding above 5% integration error, a warning above 20%."""
+    if rel > RELATIVE_DELTA_WARNING:
+        level, threshold, meaning = "warning", RELATIVE_DELTA_WARNING, "its ranking may be unreliable"
+    elif rel > RELATIVE_DELTA_INFO:
+        level, threshold, meaning = "info", RELATIVE_DELTA_INFO, "its values are approximate"
+    else:
+        return
+    section.finding(level, f"{what} is not converged ({key} = {rel:.3f} > {threshold}): "
+                           f"{meaning}; raise attributions.n_steps",
+                    metric=key, value=rel, threshold=threshold)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +225,6 @@ def _targets(ctx: ganlens.AnalysisContext, specs: list[str], parts: list[list[st
 
 def _generator(ctx: ganlens.AnalysisContext, o, section: ganlens.Section,
                parts: list[list[str]]) -> list[str]:
-
     gan = ctx.gan
     net = gan.generator
     latents = ctx.latents_for(o.latent_samples, "attributions/latents")
@@ -259,13 +269,9 @@ def _generator(ctx: ganlens.AnalysisContext, o, section: ganlens.Section,
         rel = float(res.delta.abs().mean() / res.output_change.abs().mean().clamp_min(1e-12))
         section.metric(LATENT_IG_RELATIVE_DELTA + target.name, rel,
                        "mean |convergence delta| / mean |f(G(z)) - f(G(0))| of that IG",
-                       f"below {RELATIVE_DELTA_WARNING}")
-        if rel > RELATIVE_DELTA_WARNING:
-            section.finding("warning", f"latent IG for {target.name} is poorly converged "
-                            f"({LATENT_IG_RELATIVE_DELTA + target.name} = {rel:.3f} > "
-                            f"{RELATIVE_DELTA_WARNING}); raise attributions.n_steps",
-                            metric=LATENT_IG_RELATIVE_DELTA + target.name, value=rel,
-                            threshold=RELATIVE_DELTA_WARNING)
+                       f"below {RELATIVE_DELTA_INFO}")
+        _convergence_finding(section, LATENT_IG_RELATIVE_DELTA + target.name, rel,
+                             f"latent Integrated Gradients for {target.name}")
         top = g.rank(flat.abs().mean(0), 3)
         out.append(f"top latent dims for {target.name}: {', '.join(map(str, top))}")
         parts.append([f"latent IG for {target.name}", "ok", f"{len(latents)} latents"])
@@ -320,7 +326,8 @@ def _generator(ctx: ganlens.AnalysisContext, o, section: ganlens.Section,
     rel = float(cond.delta.abs().mean() / cond.output_change.abs().mean().clamp_min(1e-12))
     section.metric(CONDUCTANCE_RELATIVE_DELTA, rel,
                    "mean |sum of unit conductances - (f(G(z)) - f(G(0)))| / mean |f(G(z)) - f(G(0))|",
-                   f"below {RELATIVE_DELTA_WARNING} when every path from z to the output crosses the layer")
+                   f"below {RELATIVE_DELTA_INFO} when every path from z to the output crosses "
+                   "the layer (more with skip connections around it)")
     section.figure(
         figures.conductance_figure(mean, layer, target.name), "unit_conductance",
         title=f"Unit conductance of {layer}",

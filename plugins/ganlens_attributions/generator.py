@@ -52,10 +52,18 @@ class JacobianStats:
 
 
 def _jvp(generate: Generate, z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """J(z) v by forward-mode AD, falling back to the double-backward trick for generators
-    with operations that have no forward-mode derivative."""
+    """J(z) v by forward-mode AD (dual tensors: one pass, about three forward passes of work),
+    falling back to the double-backward trick for generators with an operation that has no
+    forward-mode derivative."""
+    import torch.autograd.forward_ad as fwad
+
     try:
-        return torch.func.jvp(generate, (z,), (v,))[1]
+        with fwad.dual_level():
+            out = generate(fwad.make_dual(z, v))
+            tangent = fwad.unpack_dual(out).tangent
+        if tangent is None:  # the output does not depend on z at all
+            return torch.zeros_like(out)
+        return tangent
     except (NotImplementedError, RuntimeError):
         return torch.autograd.functional.jvp(generate, z, v)[1]
 

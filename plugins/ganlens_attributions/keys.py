@@ -19,8 +19,11 @@ D_CENTROID_REAL = "d.attention_centroid_real"
 D_CENTROID_FAKE = "d.attention_centroid_fake"
 D_GRADCAM_LAYER = "d.gradcam_layer"
 
-RELATIVE_DELTA_WARNING = 0.05
-"""IG's completeness error above 5% of the output change: the integral is poorly resolved."""
+RELATIVE_DELTA_INFO = 0.05
+"""IG's completeness error above 5% of the output change (the tolerance Sundararajan et al.
+2017 suggest): the attributions are approximate; an info finding."""
+RELATIVE_DELTA_WARNING = 0.2
+"""Above 20%: even the ranking of the attributions may be unreliable; a warning."""
 INACTIVE_WARNING = 0.25
 """A quarter of the latent dimensions or more barely move the output: wasted capacity."""
 ATTENTION_DISTANCE_INFO = 0.25

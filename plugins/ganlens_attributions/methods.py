@@ -24,7 +24,7 @@ from ganlens.errors import AnalyzerError
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
 
-DEFAULT_INTERNAL_BATCH_SIZE = 1024
+DEFAULT_INTERNAL_BATCH_SIZE = 512
 STEPS_PER_PASS = 4
 """Integration steps evaluated together in one captum pass; the number of samples per chunk
 is ``internal_batch_size // STEPS_PER_PASS`` so that a pass holds ``internal_batch_size``
