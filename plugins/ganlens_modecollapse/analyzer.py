@@ -216,6 +216,11 @@ class ModeCollapse(ganlens.Analyzer):
             if o.features == "auto":
                 raise
             raise AnalyzerError(f"feature space {o.features!r} is not available here: {exc}") from exc
+        for side, values in (("generated", fs.fake), ("real", fs.real)):
+            if not torch.isfinite(values).all():
+                raise AnalyzerError(f"the {fs.name!r} features of the {side} samples contain NaN or "
+                                    "infinite values; choose another space with "
+                                    "--option mode_collapse.features=NAME")
         settings = C.Settings(o.k_precision_recall, o.k_density_coverage, o.ndb_bins, o.ndb_alpha,
                               o.duplicate_quantile, o.memorisation_quantile, o.bootstrap,
                               o.confidence, o.ties == "inclusive")

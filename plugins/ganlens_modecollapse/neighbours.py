@@ -17,6 +17,7 @@ exactness for speed (about twice as fast on CPUs).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,6 +76,7 @@ class Scanner:
         self.device = torch.device(device) if device is not None else self.a.device
         if block_elems < 1:
             raise ValueError(f"block_elems must be positive, got {block_elems}")
+        self.block_elems = int(block_elems)
         # The block of distances and the float64 copies of its rows and columns each stay
         # within block_elems values, whatever the feature dimension.
         n_b, dim = max(1, self.b.shape[0]), max(1, self.a.shape[1])
@@ -101,6 +103,21 @@ class Scanner:
             a_blk, aa = self._load(self.a, r0, r1)
             for c0, c1 in col_blocks:
                 b_blk, bb = self._load(self.b, c0, c1)
+                yield r0, r1, c0, c1, self._distances(a_blk, aa, b_blk, bb, r0, c0)
+
+    def upper_tiles(self) -> Iterator[tuple[int, int, int, int, torch.Tensor]]:
+        """For a set against itself: square tiles on and above the diagonal only, each computed
+        once. A consumer folds a tile into its rows and (off the diagonal) its transpose into its
+        columns, which halves the work of a within-set pass."""
+        if not self.same:
+            raise ValueError("upper_tiles needs a set scanned against itself (b=None)")
+        dim = max(1, self.a.shape[1])
+        side = max(1, min(math.isqrt(self.block_elems), self.block_elems // dim, self.n_a))
+        tiles = _blocks(self.n_a, side)
+        for i, (r0, r1) in enumerate(tiles):
+            a_blk, aa = self._load(self.a, r0, r1)
+            for c0, c1 in tiles[i:]:
+                b_blk, bb = (a_blk, aa) if c0 == r0 else self._load(self.a, c0, c1)
                 yield r0, r1, c0, c1, self._distances(a_blk, aa, b_blk, bb, r0, c0)
 
     def _distances(self, a: torch.Tensor, aa: torch.Tensor, b: torch.Tensor, bb: torch.Tensor,
@@ -140,21 +157,19 @@ def knn(x: Any, k: int, *, radius: float | None = None, indices: bool = False,
     best = torch.full((n, k), float("inf"))
     best_i = torch.zeros((n, k), dtype=torch.long)
     within = torch.zeros(n, dtype=torch.long) if radius is not None else None
-    for r0, r1, c0, c1, d in sc:
-        rows = torch.arange(r0, r1, device=d.device)
-        if c0 < r1 and r0 < c1:  # the block holds part of the diagonal: exclude self
-            cols = torch.arange(c0, c1, device=d.device)
-            self_mask = rows[:, None] == cols[None, :]
-        else:
-            self_mask = None
-        if within is not None:
-            hits = d <= radius
-            if self_mask is not None:
-                hits &= ~self_mask
-            within[r0:r1] += hits.sum(1).cpu()
-        if self_mask is not None:
-            d = d.masked_fill(self_mask, float("inf"))
-        _merge_topk(best, best_i, r0, r1, c0, d, k)
+    for r0, r1, c0, c1, d in sc.upper_tiles():
+        if c0 == r0:  # a diagonal tile: both orders of every pair are in it; exclude self
+            eye = torch.eye(r1 - r0, dtype=torch.bool, device=d.device)
+            if within is not None:
+                within[r0:r1] += ((d <= radius) & ~eye).sum(1).cpu()
+            _merge_topk(best, best_i, r0, r1, c0, d.masked_fill(eye, float("inf")), k)
+        else:  # above the diagonal: the tile serves its rows, its transpose its columns
+            if within is not None:
+                hits = d <= radius
+                within[r0:r1] += hits.sum(1).cpu()
+                within[c0:c1] += hits.sum(0).cpu()
+            _merge_topk(best, best_i, r0, r1, c0, d, k)
+            _merge_topk(best, best_i, c0, c1, r0, d.T, k)
     out = {"distances": best}
     if indices:
         out["indices"] = best_i

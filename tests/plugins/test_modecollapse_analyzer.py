@@ -222,6 +222,16 @@ def test_unknown_and_unavailable_feature_spaces_fail_with_the_reason(ring8):
     assert "AnalyzerError" in section.reason and "no discriminator" in section.reason
 
 
+def test_non_finite_features_fail_with_a_clear_error(ring8):
+    gan = testing.tiny_vector_gan(discriminator=True)
+    with torch.no_grad():
+        for p in gan.discriminator.parameters():
+            p.fill_(float("nan"))
+    section = ModeCollapse(features="discriminator", **FAST).run(gan, real=ring8, samples=64)
+    assert section.status == "failed"
+    assert "AnalyzerError" in section.reason and "NaN" in section.reason
+
+
 def test_too_few_samples_for_the_knn_metrics_is_said_not_hidden(ring8):
     section = ModeCollapse(**FAST).run(ring_gan([0, 1]), real=ring8, samples=5)
     assert section.status == "ok"
