@@ -64,6 +64,7 @@ def run(analyzer: Attributions, ctx: ganlens.AnalysisContext) -> ganlens.Section
     summary: list[str] = []
     if gan.discriminator is None:
         parts.append(["discriminator attributions", "skipped", "this GAN has no discriminator"])
+        summary.append("no discriminator: D parts skipped")
     else:
         summary += _discriminator(ctx, o, section, parts)
     summary += _generator(ctx, o, section, parts)

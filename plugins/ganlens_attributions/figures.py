@@ -24,6 +24,14 @@ def _grid(width: float, height: float, nrows: int, ncols: int) -> tuple[Any, np.
     return fig, np.asarray(axes, dtype=object).reshape(nrows, ncols)
 
 
+def _pixel_ticks(ax: Any, shape: tuple[int, ...]) -> None:
+    """Integer pixel ticks (show_image removes them) so both panels read alike."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(6, integer=True))
+
+
 def _relative(a: torch.Tensor) -> np.ndarray:
     """A map divided by its 99th percentile and clipped to [0, 1] (robust to a few hot pixels)."""
     a = a.detach().float()
@@ -146,7 +154,7 @@ def latent_importance_figure(effect: torch.Tensor, inactive: Sequence[int], thre
         colors = ["tab:green" if float(s) >= 0 else "tab:red" for s in signed_mean]
         _ranked_bars(axes[row][0], abs_mean, colors=colors,
                      ylabel=f"mean |IG| on z\n({name} units)",
-                     title=f"Attribution of {name} to each latent dimension "
+                     title=f"Integrated Gradients of target '{name}' on each latent dimension "
                            "(green: raises it on average, red: lowers it)")
     return fig
 
@@ -158,6 +166,7 @@ def sensitivity_figure(sensitivity: torch.Tensor, mean_fake: torch.Tensor,
     if sensitivity.ndim == 2:
         fig, (ax0, ax1) = new_figure(7.2, 3.5, 1, 2)
         show_image(ax0, display_images(mean_fake[None], value_range)[0])
+        _pixel_ticks(ax0, sensitivity.shape)
         ax0.set_title("mean generated image", fontsize=9)
         ax0.set_xlabel("column (pixel)")
         ax0.set_ylabel("row (pixel)")
@@ -190,5 +199,6 @@ def conductance_figure(mean: torch.Tensor, layer: str, target: str, k: int = 12)
     ax.set_xlabel(f"unit (channel) of {layer}" + (f": top and bottom {k} of {mean.numel()}"
                                                     if mean.numel() > 2 * k else ""))
     ax.set_ylabel(f"mean conductance\n({target} units)", fontsize=8)
-    ax.set_title(f"Which units of {layer} raise (green) or lower (red) {target}", fontsize=9)
+    ax.set_title(f"Which units of {layer} raise (green) or lower (red) target '{target}'",
+                 fontsize=9)
     return fig

@@ -188,15 +188,13 @@ def _flat_rectangular_gan(discriminator: bool) -> ganlens.GAN:
 
 
 CASES = {
-    "image+D+real": (lambda: testing.tiny_image_gan(), lambda: testing.random_images(30)),
+    "colour image+D+real": (lambda: testing.tiny_image_gan(channels=3),
+                            lambda: testing.random_images(30, channels=3)),
     "image, no D, no real": (lambda: testing.tiny_image_gan(discriminator=False), lambda: None),
-    "colour image+D, no real, mean_real baseline": (lambda: testing.tiny_image_gan(channels=3),
-                                                    lambda: None),
     "vector+D+real": (lambda: testing.tiny_vector_gan(), lambda: testing.random_vectors(30)),
-    "vector, no D": (lambda: testing.tiny_vector_gan(discriminator=False), lambda: None),
-    "flat 3x6x10+MLP D": (lambda: _flat_rectangular_gan(True),
-                          lambda: ganlens.Dataset("rect", torch.rand(30, 3, 6, 10) * 2 - 1,
-                                                  ganlens.DataSpec("image", (3, 6, 10)))),
+    "vector, no D, no real": (lambda: testing.tiny_vector_gan(discriminator=False), lambda: None),
+    "flat 3x6x10+MLP D, no real, mean_real baseline": (lambda: _flat_rectangular_gan(True),
+                                                       lambda: None),
 }
 
 
@@ -217,4 +215,4 @@ def test_contract(case):
         assert any("mean_real" in f.message and f.level == "warning" for f in section.findings)
     if case.startswith("flat"):
         assert parts["Grad-CAM"] == "skipped"  # an MLP discriminator has no spatial layer
-        assert len(section.metrics["d.attention_centroid_real"]) == 2
+        assert len(section.metrics["d.attention_centroid_fake"]) == 2
