@@ -42,28 +42,44 @@ def _relative(a: torch.Tensor) -> np.ndarray:
 
 def overlay_figure(images: torch.Tensor, labels: Sequence[str], maps: dict[str, torch.Tensor],
                    value_range: tuple[float, float]) -> Any:
-    """Rows: samples; columns: the sample, then each method's map laid over it."""
-    n, cols = images.shape[0], 1 + len(maps)
+    """Rows: samples; columns: the sample, then each method's map laid over it (in grey).
+
+    The cells are blended in numpy and tiled into one image, so the figure is one ``imshow``
+    however many samples and methods there are.
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    n, h, w = images.shape[0], images.shape[-2], images.shape[-1]
+    cols, pad = 1 + len(maps), max(1, min(h, w) // 8)
     shown = display_images(images, value_range)
-    fig, axes = _grid(1.45 * cols + 1.1, 1.45 * n + 0.7, n, cols)
-    im = None
+    rgb = shown.expand(-1, 3, -1, -1) if shown.shape[1] == 1 else shown[:, :3]
+    rgb = rgb.permute(0, 2, 3, 1).numpy()
+    grey = rgb.mean(3, keepdims=True)
+    heat = colormaps[HEAT]
+    mosaic = np.ones((n * (h + pad) - pad, cols * (w + pad) - pad, 3))
     for r in range(n):
-        show_image(axes[r][0], shown[r], title="sample" if r == 0 else None)
-        axes[r][0].set_ylabel(labels[r], fontsize=7)
-        grey = shown[r].mean(0)
-        for c, (method, per_sample) in enumerate(maps.items(), start=1):
-            ax = axes[r][c]
-            ax.imshow(grey.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            im = ax.imshow(_relative(per_sample[r]), cmap=HEAT, vmin=0, vmax=1, alpha=0.65,
-                           interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(METHOD_TITLES.get(method, method), fontsize=8)
-    if im is not None:
-        fig.colorbar(im, ax=list(axes[:, 1:].flatten()), shrink=0.6,
-                     label="|attribution| / the map's 99th percentile")
-    fig.suptitle("What the discriminator looks at, per sample", fontsize=10)
+        top = r * (h + pad)
+        mosaic[top : top + h, :w] = rgb[r]
+        for c, per_sample in enumerate(maps.values(), start=1):
+            left = c * (w + pad)
+            colour = heat(_relative(per_sample[r]))[..., :3]
+            mosaic[top : top + h, left : left + w] = 0.35 * grey[r] + 0.65 * colour
+    scale = 1.3 / max(h, w)
+    fig, ax = new_figure(cols * w * scale + 2.4, n * h * scale + 1.0)
+    ax.imshow(mosaic, interpolation="nearest")
+    ax.set_xticks([c * (w + pad) + (w - 1) / 2 for c in range(cols)])
+    ax.set_xticklabels(["sample", *(METHOD_TITLES.get(m, m) for m in maps)], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks([r * (h + pad) + (h - 1) / 2 for r in range(n)])
+    ax.set_yticklabels(list(labels), fontsize=7)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.colorbar(ScalarMappable(Normalize(0, 1), heat), ax=ax, shrink=0.6,
+                 label="|attribution| / the map's 99th percentile")
+    ax.set_title("What the discriminator looks at, per sample", fontsize=10)
     return fig
 
 

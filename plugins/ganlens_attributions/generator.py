@@ -2,8 +2,8 @@
 
 - :func:`latent_jacobian` — how strongly each latent coordinate moves the output (the mean
   absolute entry of its Jacobian column) and how strongly the latent controls each output value
-  (the norm of its Jacobian row), from forward-mode Jacobian-vector products, accumulated over
-  chunks of latents.
+  (the norm of its Jacobian row), from exact Jacobian-vector products, accumulated over chunks
+  of latents.
 - :func:`latent_attributions` — captum's Integrated Gradients on z for a scalar target of G(z),
   e.g. D(G(z)).
 - :func:`unit_conductance` — captum's LayerConductance of a generator layer's units for a target.
@@ -52,20 +52,11 @@ class JacobianStats:
 
 
 def _jvp(generate: Generate, z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """J(z) v by forward-mode AD (dual tensors: one pass, about three forward passes of work),
-    falling back to the double-backward trick for generators with an operation that has no
-    forward-mode derivative."""
-    import torch.autograd.forward_ad as fwad
-
-    try:
-        with fwad.dual_level():
-            out = generate(fwad.make_dual(z, v))
-            tangent = fwad.unpack_dual(out).tangent
-        if tangent is None:  # the output does not depend on z at all
-            return torch.zeros_like(out)
-        return tangent
-    except (NotImplementedError, RuntimeError):
-        return torch.autograd.functional.jvp(generate, z, v)[1]
+    """J(z) v by the double-backward trick (torch.autograd.functional.jvp): two reverse passes,
+    supported by every differentiable operation. (Forward-mode dual tensors are about a third
+    cheaper per pass, but their first use imports torch._dynamo, which costs more than the
+    whole computation on small generators.)"""
+    return torch.autograd.functional.jvp(generate, z, v)[1]
 
 
 def latent_jacobian(generate: Generate, latents: torch.Tensor, *, generator: nn.Module,
