@@ -12,7 +12,8 @@ and they ask for an effect that is both strong and statistically significant:
 - WARNING, imbalance: a covered mode or class holds at least ``IMBALANCE_RATIO`` (2×) or at most
   ½ of its real share, significant by a two-proportion z-test at 1% / K (Bonferroni); NDB/K at
   least twice max(baseline, α) and unlikely under chance (binomial tail < 1%).
-- WARNING, duplicates or memorisation at least ``WELL_ABOVE`` (2×) the baseline, significantly.
+- WARNING, duplicates or memorisation at least ``WELL_ABOVE`` (2×) max(baseline, the quantile
+  that sets their threshold), and significantly above the baseline.
 - INFO otherwise: everything within the baseline's range.
 """
 
@@ -209,17 +210,25 @@ def _feature_findings(section: ganlens.Section, comp: C.Comparison, o: Any) -> N
     if C.NDB_K in v and comp.ndb_fake is not None:
         _ndb_finding(section, comp, o)
     n_base_mem = int(comp.extra.get("memorisation_baseline_n", n))
-    for key, what, n_b in ((C.DUPLICATE_FRACTION, "near-duplicates of other samples", n),
-                           (C.MEMORISED_FRACTION, "closer to a training sample than held-out "
-                                                  "real data are", n_base_mem)):
+    # Each threshold is a quantile of real distances, so real data score about that quantile
+    # by construction: "well above" is judged against max(baseline, quantile). Near-duplicate
+    # flags come in pairs (both members of a pair are flagged), so that test counts pairs.
+    for key, what, n_b, expected, cluster in (
+        (C.DUPLICATE_FRACTION, "near-duplicates of other samples", n, o.duplicate_quantile, 2),
+        (C.MEMORISED_FRACTION, "closer to a training sample than held-out real data are",
+         n_base_mem, o.memorisation_quantile, 1),
+    ):
         value, base = v[key], b[key]
-        if value >= WELL_ABOVE * base and value > 0 and one_sided_greater(
-                round(value * n), n, round(base * n_b), n_b) < SIGNIFICANCE:
+        floor = WELL_ABOVE * max(base, expected)
+        if value >= floor and value > 0 and one_sided_greater(
+                round(value * n / cluster), max(1, n // cluster),
+                round(base * n_b / cluster), max(1, n_b // cluster)) < SIGNIFICANCE:
             section.finding(
                 "warning",
                 f"{key} {value:.3f}: {value:.1%} of samples are {what} (real baseline "
-                f"{base:.3f}; threshold: ≥ {WELL_ABOVE:g} × baseline, z-test p < {SIGNIFICANCE:g})",
-                metric=key, value=value, threshold=WELL_ABOVE * base)
+                f"{base:.3f}; threshold: ≥ {floor:.3f} = {WELL_ABOVE:g} × max(baseline, "
+                f"quantile {expected:g}), z-test p < {SIGNIFICANCE:g})",
+                metric=key, value=value, threshold=floor)
 
 
 def _ndb_finding(section: ganlens.Section, comp: C.Comparison, o: Any) -> None:
