@@ -119,7 +119,15 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+    if tp is type(None):
+        return "none"
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple):
+        inner = typing.get_args(tp)
+        item = getattr(inner[0], "__name__", "value") if inner else "value"
+        return f"a comma-separated list of {item} values"
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    return names.get(tp) or getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
 def coerce_option(analyzer: str, key: str, tp: Any, value: Any) -> Any:
@@ -141,7 +149,9 @@ def coerce_option(analyzer: str, key: str, tp: Any, value: Any) -> Any:
                 return coerce_option(analyzer, key, arg, value)
             except OptionError as exc:
                 errors.append(str(exc))
-        expected = " or ".join(_type_name(a) for a in args)
+        expected = " or ".join(_type_name(a) for a in args if a is not type(None))
+        if type(None) in args:
+            expected += " (or none)"
         raise OptionError(f"{where}: expected {expected}, got {value!r}")
     if origin is typing.Literal:
         if value in args:
@@ -154,7 +164,7 @@ def coerce_option(analyzer: str, key: str, tp: Any, value: Any) -> Any:
         elif isinstance(value, (list, tuple)):
             items = list(value)
         else:
-            raise OptionError(f"{where}: expected a list ({_type_name(tp)}), got {value!r}")
+            raise OptionError(f"{where}: expected {_type_name(tp)}, got {value!r}")
         out = [coerce_option(analyzer, key, inner, v) for v in items]
         return tuple(out) if (origin or tp) is tuple else out
     if tp is bool:

@@ -93,7 +93,8 @@ def reduce_output(out: Any, reduction: str) -> torch.Tensor:
         raise InputError(f"cannot capture a module output of type {type(out).__name__}")
     out = out.detach()
     if reduction == "none" or out.ndim <= 2:
-        return out
+        # A copy: a later in-place op (ReLU(inplace=True)) must not change what was captured.
+        return out.clone()
     dims = tuple(range(2, out.ndim))
     return out.mean(dim=dims) if reduction == "mean" else out.amax(dim=dims)
 
@@ -115,6 +116,8 @@ class Capture:
     activations: dict[tuple[str, str, str, str], torch.Tensor] = field(default_factory=dict)
     generator_calls: int = 0
     seconds: float = 0.0
+    reused_modules: list[str] = field(default_factory=list)
+    """Modules called more than once per forward pass; only their first call was captured."""
 
     def activation(self, network: str, module: str, reduction: str = "mean",
                    source: str = "fake") -> torch.Tensor:
@@ -134,6 +137,9 @@ class _HookSet:
 
     def __init__(self, gan: GAN, merged: dict[tuple[str, str], list[_Form]]) -> None:
         self.source = "fake"
+        self.batch = 0
+        self.seen: dict[tuple[str, str], int] = {}
+        self.reused: set[tuple[str, str]] = set()
         self.store: dict[tuple[str, str, str, str], list[torch.Tensor]] = defaultdict(list)
         self.kept: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.handles: list[torch.utils.hooks.RemovableHandle] = []
@@ -161,6 +167,13 @@ class _HookSet:
 
     def _hook(self, network: str, name: str, forms: list[_Form]):
         def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
+            # A module called several times in one forward (a shared activation) keeps its
+            # first call per batch, so activations stay aligned with the samples.
+            call = (network, name)
+            if self.seen.get(call) == self.batch:
+                self.reused.add(call)
+                return
+            self.seen[call] = self.batch
             for form in forms:
                 key = (self.source, network, name, form.reduction)
                 have = self.kept[key]
@@ -214,18 +227,22 @@ def run_capture(
         with _HookSet(gan, merged) as hooks, torch.no_grad():
             for z in gan.batches(latents, bs):
                 hooks.source = "fake"
+                hooks.batch += 1
                 x = gan.forward(z)
                 calls += 1
                 fakes.append(x.float().cpu())
                 if has_d:
+                    hooks.batch += 1
                     d_fake.append(gan.score(x).float().cpu())
                 bar.update(1)
             if has_d and real_x is not None:
                 hooks.source = "real"
                 for x in gan.batches(real_x, bs):
+                    hooks.batch += 1
                     d_real.append(gan.score(x).float().cpu())
                     bar.update(1)
             activations = hooks.results()
+            reused = sorted(f"{net}:{name}" for net, name in hooks.reused)
     finally:
         bar.close()
     fakes_t = torch.cat(fakes)
@@ -238,6 +255,7 @@ def run_capture(
         d_real=torch.cat(d_real) if d_real else None,
         real_x=real_x if has_d else None,
         activations=activations,
+        reused_modules=reused,
         generator_calls=calls,
         seconds=time.perf_counter() - t0,
     )

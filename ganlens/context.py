@@ -145,8 +145,12 @@ class AnalysisContext:
         self._log("discriminator", -(-x.shape[0] // bs), x.shape[0], False)
         return self.gan.discriminate(x, batch_size=bs)
 
-    def _log(self, network: str, calls: int, samples: int, grad: bool) -> None:
+    def record_pass(self, network: str, calls: int, samples: int, grad: bool = False) -> None:
+        """Record an extra pass an analyzer ran itself (e.g. a probe in ``requests``), so the
+        run's count of generator calls stays complete."""
         self.passes.append(PassRecord(self.current_analyzer, network, calls, samples, grad))
+
+    _log = record_pass
 
     @property
     def extra_generator_calls(self) -> int:
