@@ -22,12 +22,13 @@ DPI = 100
 
 
 def new_figure(width: float = 6.0, height: float = 4.0, nrows: int = 1, ncols: int = 1,
-               **kwargs: Any) -> tuple[Figure, Any]:
-    """A figure and its axes (an array when ``nrows * ncols > 1``)."""
+               squeeze: bool = True, **kwargs: Any) -> tuple[Figure, Any]:
+    """A figure and its axes: one Axes, or an array of them (always a 2-D array when
+    ``squeeze`` is False)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=True, **kwargs)
+    axes = fig.subplots(nrows, ncols, squeeze=squeeze, **kwargs)
     return fig, axes
 
 
