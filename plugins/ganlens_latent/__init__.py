@@ -26,7 +26,13 @@ from .directions import analyze_directions
 from .encoder import analyze_encoder
 from .interpolation import analyze_paths
 from .surrogate import analyze_surrogate
-from .views import features_view, latent_view, real_fake_view, resolve_layer
+from .views import (
+    feature_reduction,
+    features_view,
+    latent_view,
+    real_fake_view,
+    resolve_layer,
+)
 
 __all__ = ["Latent", "keys"]
 
@@ -59,9 +65,9 @@ class Latent(ganlens.Analyzer):
         layer: str = "auto"
         """G's layer for the features view: a module name, auto (the middle linear or
         convolutional layer) or none."""
-        layer_reduction: Literal["mean", "none"] = "mean"
-        """mean: per-channel spatial means (bounded memory); none: the full outputs (float16,
-        ``points`` samples)."""
+        layer_reduction: Literal["auto", "mean", "none"] = "auto"
+        """mean: per-channel spatial means; none: the full outputs (float16, ``points``
+        samples); auto: full outputs when they surely fit in 256 MB, else means."""
         features: str = "auto"
         """Feature space for the real-and-fake view and for path distances: auto (the run's
         shared space) or a registered one (pixels, discriminator, classifier, random-conv)."""
@@ -72,7 +78,8 @@ class Latent(ganlens.Analyzer):
         epsilon: float = 1e-4
         """The small step in t of the path-length statistic."""
         jump_factor: float = 4.0
-        """A path jumps when its largest step exceeds this many times its median step."""
+        """A path jumps when its largest step exceeds this many times its mean step (must be
+        below path_steps)."""
         interpolation: Literal["auto", "linear", "spherical"] = "auto"
         """Paths for the statistics; auto: spherical for a Gaussian prior, linear for uniform."""
         strips: int = 3
@@ -103,8 +110,9 @@ class Latent(ganlens.Analyzer):
         layer = resolve_layer(gan, opts.layer)
         if layer is None:
             return []
-        full = opts.layer_reduction == "none"
-        return [ganlens.CaptureRequest("generator", layer, opts.layer_reduction, float16=full,
+        reduction = feature_reduction(gan, layer, opts.layer_reduction, opts.points)
+        full = reduction == "none"
+        return [ganlens.CaptureRequest("generator", layer, reduction, float16=full,
                                        limit=opts.points if full else None)]
 
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
@@ -144,8 +152,9 @@ def check_options(opts: Latent.Options) -> None:
     if not 0 < opts.epsilon < 0.5:
         raise OptionError(f"option latent.epsilon: expected a number between 0 and 0.5 "
                           f"(a small step in t), got {opts.epsilon}")
-    if not opts.jump_factor > 1:
-        raise OptionError(f"option latent.jump_factor: expected a number > 1, got {opts.jump_factor}")
+    if not 1 < opts.jump_factor < opts.path_steps:
+        raise OptionError(f"option latent.jump_factor: expected a number > 1 and below "
+                          f"latent.path_steps ({opts.path_steps}), got {opts.jump_factor}")
     if not opts.layer:
         raise OptionError("option latent.layer: expected auto, none or a module name of G")
 

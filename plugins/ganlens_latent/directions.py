@@ -263,7 +263,7 @@ def _strips(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any,
     for method in found:
         idx = [i for i, lab in enumerate(labels) if lab[0] == method]
         imgs = torch.cat([x[i * per : (i + 1) * per] for i in idx])
-        names = [f"{method[:2]} {labels[i][1] + 1} / z{labels[i][2] + 1}" for i in idx]
+        names = [f"{method[:2]} {labels[i][1] + 1} / base {labels[i][2] + 1}" for i in idx]
         title = f"{method} directions: each row moves one base latent from -3 to +3 sd"
         if gan.data.is_image:
             fig = image_rows(imgs, gan.data.value_range, names, cols, title=title,
@@ -275,7 +275,8 @@ def _strips(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any,
                "eigenvectors of A^T A for the first layer '" + first.name + "'")
         section.figure(
             fig, f"directions_{method.lower()}", title=f"{method} directions (+-3 sd)",
-            caption=f"Rows 'XX j / zb': direction j of {method} ({how}) applied to base latent b, "
+            caption=f"Rows '{method[:2]} j / base b': direction j of {method} ({how}) applied to "
+                    "base latent b, "
                     "in steps of one standard deviation of the latents' projection on it, from -3 "
                     "(left) to +3 (right); the middle column is the base sample. A direction that "
                     "changes one property (stroke, size, class) consistently across bases is "
@@ -293,7 +294,7 @@ def _vector_strips(ctx: ganlens.AnalysisContext, x: torch.Tensor, names: list[st
     for i, name in enumerate(names):
         j = int(name.split()[1]) - 1
         ax.plot(pts[i, :, 0], pts[i, :, 1], "-", color=f"C{j % 10}", marker=".",
-                label=name if "/ z1" in name else None)
+                label=name if name.endswith("/ base 1") else None)
         ax.plot(pts[i, 0, 0], pts[i, 0, 1], "x", color=f"C{j % 10}")
     ax.set_xlabel(axis[0])
     ax.set_ylabel(axis[1])

@@ -248,7 +248,8 @@ def trustworthiness(x: torch.Tensor | np.ndarray, coords: np.ndarray, *, max_poi
     k = min(n_neighbors, (m - 1) // 2)
     if k < 1:
         return None, index, 0
-    value = float(sk_trustworthiness(data[index], coords[index], n_neighbors=k))
+    with single_threaded():
+        value = float(sk_trustworthiness(data[index], coords[index], n_neighbors=k))
     return value, index, k
 
 

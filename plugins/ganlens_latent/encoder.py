@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ class Inversion:
     """A trained encoder and how well it inverts G."""
 
     encoder: Encoder
-    losses: list[float]
+    training: Training
     latent_error: float
     fake_errors: torch.Tensor
     real_errors: torch.Tensor | None
@@ -61,54 +62,116 @@ class Inversion:
     real_x: torch.Tensor | None
 
 
-def least_squares_inverse(x: torch.Tensor, z: torch.Tensor,
-                          ridge: float = 1e-4) -> tuple[torch.Tensor, torch.Tensor]:
-    """W (D, P) and b (D,) minimising |x W^T + b - z|^2 + ridge * trace(x^T x) / P * |W|^2, in
-    the primal or the dual form, whichever system is smaller."""
+RIDGES = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+VALIDATION_FRACTION = 0.1
+VALIDATION_RECON = 128
+CHECKS = 10
+
+
+def least_squares_inverses(x: torch.Tensor, z: torch.Tensor, ridges: tuple[float, ...] = RIDGES
+                           ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """For each ridge r: W (D, P) and b (D,) minimising |x W^T + b - z|^2 + lam |W|^2 with
+    lam = r * trace(x_c^T x_c) / P, from one eigendecomposition (of x_c^T x_c or, with more
+    values than samples, of x_c x_c^T)."""
     xd, zd = x.double(), z.double()
     xm, zm = xd.mean(0), zd.mean(0)
     xc, zc = xd - xm, zd - zm
     n, p = xc.shape
-    lam = ridge * float((xc**2).sum()) / p + 1e-12
+    scale = float((xc**2).sum()) / p
+    out = []
     if p <= n:
-        w = torch.linalg.solve(xc.T @ xc + lam * torch.eye(p, dtype=xc.dtype), xc.T @ zc)
+        vals, vecs = torch.linalg.eigh(xc.T @ xc)
+        proj = vecs.T @ (xc.T @ zc)
+        for r in ridges:
+            w = vecs @ (proj / (vals.clamp_min(0) + r * scale + 1e-12)[:, None])
+            out.append((w.T.float(), (zm - xm @ w).float()))
     else:
-        w = xc.T @ torch.linalg.solve(xc @ xc.T + lam * torch.eye(n, dtype=xc.dtype), zc)
-    return w.T.float(), (zm - xm @ w).float()
+        vals, vecs = torch.linalg.eigh(xc @ xc.T)
+        proj = vecs.T @ zc
+        for r in ridges:
+            w = xc.T @ (vecs @ (proj / (vals.clamp_min(0) + r * scale + 1e-12)[:, None]))
+            out.append((w.T.float(), (zm - xm @ w).float()))
+    return out
+
+
+@dataclass
+class Training:
+    """The training record: loss per step, validation loss at the checks, the step kept."""
+
+    losses: list[float]
+    check_steps: list[int]
+    check_losses: list[float]
+    best_step: int
 
 
 def train_encoder(x: torch.Tensor, z: torch.Tensor, *, width: int, steps: int, batch: int,
-                  seed: int, device: torch.device) -> tuple[Encoder, list[float]]:
-    """Start E at the least-squares linear inverse, then fit E(x) ≈ z by mean squared error with
-    Adam (learning rate decaying linearly to 0)."""
+                  seed: int, device: torch.device,
+                  decode: Callable[[torch.Tensor], torch.Tensor] | None = None
+                  ) -> tuple[Encoder, Training]:
+    """Fit E(x) ≈ z by mean squared error. 10% of the pairs are set aside for validation: the
+    linear path starts at the least-squares inverse whose ridge validates best, the MLP at zero;
+    Adam (learning rate decaying linearly to 0) trains both, and the encoder kept is the one
+    with the lowest validation loss among 10 checks and the start, so E never ends worse than
+    its linear start. The validation loss is the reconstruction error of ``decode(E(x))``
+    against x on 128 validation pairs when ``decode`` (G) is given: what E is for; else the
+    latent error. Latent directions G ignores make the latent error a poor guide."""
     flat = x.reshape(len(x), -1).float()
+    zf = z.reshape(len(z), -1).float()
+    n_val = max(1, int(len(flat) * VALIDATION_FRACTION))
+    x_val, z_val = flat[-n_val:], zf[-n_val:]
+    flat, zf = flat[:-n_val], zf[:-n_val]
     mean = flat.mean(0)
     scale = (flat - mean).std().clamp_min(1e-6)
-    zf = z.reshape(len(z), -1).float()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         enc = Encoder(flat.shape[1], zf.shape[1], width, mean, scale)
-    w, b = least_squares_inverse((flat - mean) / scale, zf)
+    xs_val = (x_val - mean) / scale
+    fits = least_squares_inverses((flat - mean) / scale, zf)
+    w, b = min(fits, key=lambda f: float(((xs_val @ f[0].T + f[1] - z_val) ** 2).mean()))
     with torch.no_grad():
         enc.linear.weight.copy_(w)
         enc.linear.bias.copy_(b)
         enc.mlp[-1].weight.zero_()
         enc.mlp[-1].bias.zero_()
-    enc = enc.to(device).train()
+    enc = enc.to(device)
     xs, zs = flat.to(device), zf.to(device)
+    x_val, z_val = x_val.to(device), z_val.to(device)
+
+    x_rec = x_val[:VALIDATION_RECON]
+
+    def validate() -> float:
+        enc.eval()
+        with torch.no_grad():
+            if decode is None:
+                loss = float(F.mse_loss(enc(x_val), z_val))
+            else:
+                loss = float(per_sample_mse(decode(enc(x_rec).cpu()), x_rec.cpu()).mean())
+        enc.train()
+        return loss
+
+    record = Training([], [0], [validate()], 0)
+    best = {k: v.clone() for k, v in enc.state_dict().items()}
+    every = max(1, steps // CHECKS)
     opt = torch.optim.Adam(enc.parameters(), lr=LEARNING_RATE)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - s / steps)
     gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
+    enc.train()
+    for step in range(1, steps + 1):
         idx = torch.randint(0, len(xs), (min(batch, len(xs)),), generator=gen).to(device)
         loss = F.mse_loss(enc(xs[idx]), zs[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss.detach()))
-    return enc.eval(), losses
+        record.losses.append(float(loss.detach()))
+        if step % every == 0 or step == steps:
+            record.check_steps.append(step)
+            record.check_losses.append(validate())
+            if record.check_losses[-1] < min(record.check_losses[:-1]):
+                record.best_step = step
+                best = {k: v.clone() for k, v in enc.state_dict().items()}
+    enc.load_state_dict(best)
+    return enc.eval(), record
 
 
 def encode(enc: Encoder, x: torch.Tensor, device: torch.device, batch: int = 512) -> torch.Tensor:
@@ -127,14 +190,18 @@ def invert(ctx: ganlens.AnalysisContext, opts: Any) -> Inversion:
     z = ctx.latents_for(opts.encoder_pairs + held, "latent/encoder")
     x = ctx.generate(z)  # one batched pass for training and held-out pairs
     zf = z.reshape(len(z), -1).float()
+
+    def decode(codes: torch.Tensor) -> torch.Tensor:
+        return ctx.generate(codes.reshape(len(codes), *gan.latent.shape))
+
     z_held, x_held = zf[opts.encoder_pairs :], x[opts.encoder_pairs :]
     real_x = ctx.real.x[: max(held, min(opts.points, len(ctx.real)))] if ctx.real is not None else None
     # Small models train fastest on one CPU thread (threads only add synchronisation).
     with single_threaded() if ctx.device.type == "cpu" else contextlib.nullcontext():
-        enc, losses = train_encoder(x[: opts.encoder_pairs], zf[: opts.encoder_pairs],
-                                    width=opts.encoder_width, steps=opts.encoder_steps,
-                                    batch=opts.encoder_batch, seed=seed_for(ctx, "encoder-init"),
-                                    device=ctx.device)
+        enc, training = train_encoder(x[: opts.encoder_pairs], zf[: opts.encoder_pairs],
+                                      width=opts.encoder_width, steps=opts.encoder_steps,
+                                      batch=opts.encoder_batch, seed=seed_for(ctx, "encoder-init"),
+                                      device=ctx.device, decode=decode)
         z_hat = encode(enc, x_held, ctx.device)
         codes = [z_hat] + ([encode(enc, real_x, ctx.device)] if real_x is not None else [])
     latent_error = math.sqrt(float(((z_hat - z_held) ** 2).sum() / (z_held**2).sum().clamp_min(1e-12)))
@@ -142,9 +209,9 @@ def invert(ctx: ganlens.AnalysisContext, opts: Any) -> Inversion:
     recon = ctx.generate(both.reshape(len(both), *gan.latent.shape))  # one pass for both
     fake_errors = per_sample_mse(recon[:held], x_held)
     if real_x is None:
-        return Inversion(enc, losses, latent_error, fake_errors, None, None, None, None)
+        return Inversion(enc, training, latent_error, fake_errors, None, None, None, None)
     real_errors = per_sample_mse(recon[held:], real_x)
-    return Inversion(enc, losses, latent_error, fake_errors, real_errors, codes[1], recon[held:],
+    return Inversion(enc, training, latent_error, fake_errors, real_errors, codes[1], recon[held:],
                      real_x)
 
 
@@ -223,11 +290,20 @@ def _worst_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, inv: I
 
 def _errors_figure(section: ganlens.Section, inv: Inversion) -> None:
     fig, (ax1, ax2) = panels(2, 4.6, 3.4)
-    ax1.plot(np.arange(1, len(inv.losses) + 1), inv.losses, color="tab:blue", linewidth=0.8)
+    tr = inv.training
+    ax1.plot(np.arange(1, len(tr.losses) + 1), tr.losses, color="tab:blue", linewidth=0.6,
+             alpha=0.7, label="training batches")
+    val = ax1.twinx()
+    val.plot(tr.check_steps, tr.check_losses, "o-", color="black", markersize=3,
+             label="validation: MSE of G(E(x))")
+    val.set_ylabel("validation reconstruction MSE per value", fontsize=8)
+    val.legend(fontsize=7, loc="upper right")
+    ax1.axvline(tr.best_step, color="tab:green", linestyle="--", label=f"kept (step {tr.best_step})")
     ax1.set_yscale("log")
-    ax1.set_xlabel("training step")
+    ax1.set_xlabel("training step (0: least-squares linear start)")
     ax1.set_ylabel("latent MSE |E(G(z)) - z|^2 / dim")
     ax1.set_title("Encoder training", fontsize=9)
+    ax1.legend(fontsize=7, loc="upper left")
     errs = [("fake (held out)", inv.fake_errors, "tab:blue")]
     if inv.real_errors is not None:
         errs.append(("real", inv.real_errors, "grey"))
@@ -243,8 +319,11 @@ def _errors_figure(section: ganlens.Section, inv: Inversion) -> None:
     ax2.legend(fontsize=7)
     section.figure(
         fig, "inversion_errors", title="Inverting the generator",
-        caption="Left: the encoder's training loss (it should flatten; if it still falls steeply, "
-                "raise encoder_steps). Right: per-sample reconstruction error of G(E(x)) for "
+        caption="Left: the encoder's latent loss on training batches (blue, left axis) and the "
+                "reconstruction error of G(E(x)) on validation pairs (black, right axis); the "
+                "encoder kept (green) is the one that reconstructs best. If validation still falls "
+                "steeply at the end, raise encoder_steps; if it rises, the encoder overfits: raise "
+                "encoder_pairs. Right: per-sample reconstruction error of G(E(x)) for "
                 "held-out fakes (blue) and real samples (grey). Grey far right of blue means real "
                 "images the generator cannot produce.",
     )

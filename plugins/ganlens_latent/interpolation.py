@@ -24,19 +24,23 @@ TINY = 1e-12
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor, kind: str) -> torch.Tensor:
     """Points between rows of ``z0`` and ``z1`` (P, D) at ``t`` (P, T): (P, T, D).
 
-    ``linear``: (1 - t) z0 + t z1. ``spherical``: along the great circle (Shoemake 1985), which
-    keeps the norm typical of a Gaussian prior; (anti)parallel pairs fall back to linear."""
+    ``linear``: (1 - t) z0 + t z1. ``spherical``: the direction moves along the great circle
+    (Shoemake 1985) while the norm moves linearly, which keeps norms typical of a Gaussian prior;
+    (anti)parallel pairs, such as every pair of a 1-D latent, fall back to linear.
+    """
     t = t[..., None]
     a, b = z0[:, None, :], z1[:, None, :]
     lin = (1 - t) * a + t * b
     if kind == "linear":
         return lin
-    cos = (z0 * z1).sum(1) / (z0.norm(dim=1) * z1.norm(dim=1)).clamp_min(TINY)
-    omega = torch.arccos(cos.clamp(-1 + 1e-7, 1 - 1e-7))[:, None, None]
-    sin = torch.sin(omega)
-    sph = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / sin.clamp_min(TINY)
-    degenerate = (omega < 1e-4) | ((torch.pi - omega) < 1e-4)
-    return torch.where(degenerate, lin, sph)
+    na, nb = z0.norm(dim=1).clamp_min(TINY), z1.norm(dim=1).clamp_min(TINY)
+    ua, ub = (z0 / na[:, None])[:, None, :], (z1 / nb[:, None])[:, None, :]
+    omega = torch.arccos((ua * ub).sum(-1, keepdim=True).clamp(-1.0, 1.0))
+    sin = torch.sin(omega).clamp_min(TINY)
+    unit = (torch.sin((1 - t) * omega) * ua + torch.sin(t * omega) * ub) / sin
+    sph = unit * ((1 - t) * na[:, None, None] + t * nb[:, None, None])
+    # Parallel or antiparallel pairs (all pairs of a 1-D latent) have no unique great circle.
+    return torch.where((omega < 1e-3) | (torch.pi - omega < 1e-3), lin, sph)
 
 
 def path_kind(option: str, gan: ganlens.GAN) -> str:
@@ -57,14 +61,14 @@ def ppl_from_features(f0: torch.Tensor, f1: torch.Tensor, epsilon: float) -> tup
 
 
 def step_ratios(features: torch.Tensor) -> np.ndarray:
-    """For paths of feature vectors (P, S + 1, d): each path's largest step divided by its
-    median step (1 for evenly spread change; large when one step carries the change)."""
+    """For paths of feature vectors (P, S + 1, d): each path's largest step divided by its mean
+    step, from 1 (change spread evenly) to S (all the change in one step)."""
     steps = (features[:, 1:] - features[:, :-1]).double().norm(dim=2)
     largest = steps.max(1).values
-    median = steps.median(1).values
+    mean = steps.mean(1)
     scale = features.double().norm(dim=2).amax(1).clamp_min(1.0)
-    flat = largest <= TINY * scale
-    ratio = largest / median.clamp_min(TINY * scale)
+    flat = largest <= TINY * scale  # a path that does not move has no jump
+    ratio = largest / mean.clamp_min(TINY * scale)
     return torch.where(flat, torch.ones_like(ratio), ratio).numpy()
 
 
@@ -136,13 +140,14 @@ def analyze_paths(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: 
     section.metric(
         keys.JUMP_FRACTION, float(jumps.mean()),
         f"fraction of the {p} {kind} paths (each in {s} equal steps of t) whose largest step in the "
-        f"'{space.name}' feature space exceeds {opts.jump_factor:g} times the path's median step",
+        f"'{space.name}' feature space exceeds {opts.jump_factor:g} times the path's mean step "
+        f"(carries more than {opts.jump_factor / s:.0%} of the path's length)",
         "near 0: samples morph gradually; high: the generator switches abruptly between outputs "
         "(mode switching, holes in the latent space)",
     )
     section.metric(keys.STEP_RATIO_MEDIAN, float(np.median(ratios)),
-                   "median over paths of (largest step / median step) in the feature space",
-                   "about 1 to 2 for smooth paths")
+                   "median over paths of (largest step / mean step) in the feature space",
+                   f"about 1 to 2 for smooth paths; {s} when all the change is in one step")
     if jumps.mean() > 0.25:
         section.finding("warning", f"{jumps.mean():.0%} of latent paths jump "
                                    f"({keys.JUMP_FRACTION} > 0.25 at jump factor "
@@ -197,8 +202,8 @@ def _smoothness_figure(section: ganlens.Section, values: np.ndarray, ppl: float,
     ax1.set_ylabel("latent pairs")
     ax1.set_title(f"Path length per small step (eps = {eps:g})", fontsize=9)
     ax2.hist(np.log10(np.clip(ratios, 1.0, None)), bins=30, color="tab:green", alpha=0.8)
-    ax2.axvline(np.log10(factor), color="red", linestyle="--", label=f"jump: > {factor:g}x median")
-    ax2.set_xlabel("log10(largest step / median step) per path")
+    ax2.axvline(np.log10(factor), color="red", linestyle="--", label=f"jump: > {factor:g}x mean step")
+    ax2.set_xlabel("log10(largest step / mean step) per path")
     ax2.set_ylabel("paths")
     ax2.set_title("Largest step along each path", fontsize=9)
     ax2.legend(fontsize=7)
@@ -208,5 +213,6 @@ def _smoothness_figure(section: ganlens.Section, values: np.ndarray, ppl: float,
                 f"space between samples eps = {eps:g} apart along the {kind} path, over eps^2 (the "
                 "perceptual path length of Karras et al. 2019); a long right tail means some places "
                 "in the latent space change the output abruptly. Right: each path's largest step "
-                "over its median step; paths right of the red line have a jump.",
+                "over its mean step (1: even change; the number of steps: all change in one "
+                "step); paths right of the red line have a jump.",
     )

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 import ganlens
-from ganlens.plotting import show_image
+from ganlens.images import display_images, make_grid
+from ganlens.plotting import new_figure, show_image
 
 from . import keys
 from .embedding import single_threaded
@@ -80,27 +81,35 @@ def _image_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, per: t
                   x: torch.Tensor, pred: torch.Tensor, r2: float) -> None:
     gan = ctx.gan
     c, h, w = gan.data.shape
+    # Pixels that barely vary (a background) have no meaningful R^2: shown grey.
+    var = x.reshape(len(x), -1).double().var(0)
+    per = torch.where(var >= 0.01 * var.max(), per, torch.full_like(per, float("nan")))
     r2_map = per.reshape(c, h, w).nanmean(0).numpy() if c > 1 else per.reshape(h, w).numpy()
-    k = min(6, len(x))
-    fig, axes = panels(1 + k, 2.2, 2.6)
-    im = axes[0].imshow(np.clip(r2_map, -0.5, 1), cmap="magma", vmin=-0.5, vmax=1)
-    axes[0].set_title("held-out R^2 per pixel", fontsize=8)
-    axes[0].set_xlabel("x (pixels)")
-    axes[0].set_ylabel("y (pixels)")
-    fig.colorbar(im, ax=axes[0], shrink=0.7)
-    from ganlens.images import display_images, make_grid
+    k = min(8, len(x))
+    fig, (ax1, ax2) = new_figure(11, 3.4, 1, 2, gridspec_kw={"width_ratios": [1, 2.6]})
+    from matplotlib import colormaps
 
-    vr = gan.data.value_range
+    cmap = colormaps["magma"].with_extremes(bad="lightgrey")
+    im = ax1.imshow(np.clip(r2_map, -0.5, 1), cmap=cmap, vmin=-0.5, vmax=1)
+    ax1.set_title("held-out R^2 per pixel", fontsize=9)
+    ax1.set_xlabel("x (pixels)")
+    ax1.set_ylabel("y (pixels)")
+    fig.colorbar(im, ax=ax1, shrink=0.8)
     pred_imgs = pred.reshape(len(pred), c, h, w)
-    for i in range(k):
-        pair = display_images(torch.stack([x[i], pred_imgs[i]]), vr)
-        show_image(axes[1 + i], make_grid(pair, nrow=1), title=f"sample {i + 1}")
-        axes[1 + i].set_xlabel("top G(z), bottom linear", fontsize=6)
+    shown = display_images(torch.cat([x[:k], pred_imgs[:k]]), gan.data.value_range)
+    pad = max(1, min(h, w) // 16)
+    show_image(ax2, make_grid(shown, nrow=k, padding=pad))
+    ax2.set_yticks([pad + h / 2, 2 * pad + 1.5 * h])
+    ax2.set_yticklabels(["G(z)", "linear"], fontsize=8)
+    ax2.set_xlabel(f"{k} held-out samples")
+    ax2.set_title("generator output and its linear surrogate from the same z", fontsize=9)
     fig.suptitle(f"Linear surrogate of G (held-out R^2 = {r2:.3f})", fontsize=10)
     section.figure(
         fig, "surrogate", title="Linear surrogate of the generator",
         caption="Left: the held-out R^2 of a linear map from the latent to each pixel (averaged "
                 "over channels); bright pixels are linear functions of z, dark ones are made "
-                "nonlinearly. Right: held-out samples (top) above the linear model's prediction "
-                "from the same z (bottom); the closer they look, the more of G is linear.",
+                "nonlinearly; grey pixels barely vary (under 1% of the most varying pixel's "
+                "variance), so their R^2 means nothing. Right: held-out samples (top row) above the linear model's "
+                "prediction from the same z (bottom row); the closer they look, the more of G is "
+                "linear.",
     )

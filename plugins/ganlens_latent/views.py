@@ -16,6 +16,8 @@ from . import keys
 from .embedding import Embedding, embed, exact_knn, single_threaded
 from .plots import panels, scatter_panel
 
+FULL_OUTPUT_BUDGET = 256 * 2**20
+"""Bytes the features view may keep of full layer outputs (float16); beyond, channel means."""
 COVER_NEIGHBORS = 10
 """Neighbours inspected to decide whether a real point is covered by fakes (and vice versa)."""
 
@@ -65,8 +67,19 @@ def colouring_note(ctx: ganlens.AnalysisContext) -> str:
     return ("; ".join(parts) + ".") if parts else ""
 
 
+TRUST_NOTE = 0.8
+
+
 def record_embedding(section: ganlens.Section, view: str, space: str, emb: Embedding,
                      n: int) -> None:
+    if emb.trustworthiness is not None and emb.trustworthiness < TRUST_NOTE:
+        why = (" (expected for the codes of an isotropic prior, which no 2-D map preserves)"
+               if view == "latent" else "")
+        section.finding(
+            "info", f"the UMAP view '{view}' is not faithful ({keys.trust_key(view)} = "
+                    f"{emb.trustworthiness:.2f} < {TRUST_NOTE}): its neighbourhoods may not be "
+                    f"neighbourhoods in the data{why}", metric=keys.trust_key(view),
+            value=emb.trustworthiness, threshold=TRUST_NOTE)
     section.metric(
         keys.trust_key(view), emb.trustworthiness,
         f"scikit-learn's trustworthiness of the 2-D UMAP of {space} against the data before "
@@ -132,17 +145,38 @@ def resolve_layer(gan: ganlens.GAN, layer: str) -> str | None:
     return layer
 
 
+def feature_reduction(gan: ganlens.GAN, layer: str, option: str, points: int) -> str:
+    """The capture reduction for the features view: the option, or for ``auto`` the full
+    outputs when ``points`` of them surely fit in FULL_OUTPUT_BUDGET (a linear layer's width, or
+    a convolution's channels times the data's size, which bounds its spatial size), else the
+    per-channel spatial means."""
+    if option != "auto":
+        return option
+    module = dict(gan.generator.named_modules())[layer]
+    spatial = gan.data.shape[1] * gan.data.shape[2] if gan.data.is_image else gan.data.numel
+    if isinstance(module, torch.nn.Linear):
+        size = module.out_features
+    elif hasattr(module, "out_channels"):
+        size = module.out_channels * spatial
+    else:
+        return "mean"
+    return "none" if size * 2 * points <= FULL_OUTPUT_BUDGET else "mean"
+
+
 def features_view(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any) -> None:
     layer = resolve_layer(ctx.gan, opts.layer)
     if layer is None:
         section.finding("info", "UMAP of G's features skipped: the generator has no linear or "
                                 "convolutional layer (or latent.layer=none)")
         return
-    acts = ctx.activations("generator", layer, opts.layer_reduction)
+    reduction = feature_reduction(ctx.gan, layer, opts.layer_reduction, opts.points)
+    acts = ctx.activations("generator", layer, reduction)
     n = min(opts.points, len(acts))
     x = acts[:n].reshape(n, -1)
     emb = run_embedding(ctx, opts, "features", x)
-    what = "channel means" if opts.layer_reduction == "mean" and acts.ndim == 2 else "outputs"
+    module = dict(ctx.gan.generator.named_modules())[layer]
+    spatial = not isinstance(module, torch.nn.Linear) and reduction == "mean"
+    what = "channel means" if spatial else "outputs"
     record_embedding(section, "features", f"G's layer {layer!r} ({what}, {x.shape[1]} values)",
                      emb, n)
     colourings = generated_colourings(ctx, n)
@@ -155,8 +189,7 @@ def features_view(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: 
     section.figure(
         fig, "umap_features", title=f"G's intermediate features ({layer}), embedded with UMAP",
         caption=f"Each point is one generated sample, placed by the {x.shape[1]} {what} of the "
-                f"generator's layer '{layer}' (spatial means per channel when the option "
-                "layer_reduction is 'mean'). Clusters here are what G separates half-way through: "
+                f"generator's layer '{layer}'. Clusters here are what G separates half-way through: "
                 "compare with the latent view; classes that form clusters here but not in the "
                 "latent view are made by the layers before this one. " + colouring_note(ctx),
     )
@@ -183,7 +216,7 @@ def real_fake_view(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts:
     fs = feature_set(ctx, section, opts.features, "UMAP of real and fake")
     if fs is None:
         return
-    m = min(opts.points // 2 if opts.points >= 4 else opts.points, len(fs.fake), len(fs.real))
+    m = min(opts.points // 2, len(fs.fake), len(fs.real))
     x = torch.cat([fs.fake[:m], fs.real[:m]])
     emb = run_embedding(ctx, opts, "real_fake", x)
     record_embedding(section, "real_fake", f"fakes and reals in the '{fs.name}' feature space",

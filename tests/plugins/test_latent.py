@@ -21,7 +21,7 @@ from ganlens import testing
 from ganlens.errors import OptionError
 
 # Small everything: these tests check numbers, not scale.
-SMALL = dict(points=60, trust_points=40, epochs=30, paths=8, path_steps=4, strips=1,
+SMALL = dict(points=60, trust_points=40, epochs=30, paths=8, path_steps=8, strips=1,
              directions=2, direction_samples=64, encoder_steps=20, encoder_pairs=64,
              encoder_width=16, worst=2)
 
@@ -204,11 +204,15 @@ def test_interpolation_maths():
     z1 = z1 / z1.norm(dim=1, keepdim=True) * z0.norm(dim=1, keepdim=True)
     norms = interpolate(z0, z1, t, "spherical").norm(dim=2)
     assert torch.allclose(norms, z0.norm(dim=1, keepdim=True).expand(-1, 4), atol=1e-4)
+    # 1-D latents: every pair is parallel or antiparallel; paths stay between the end points.
+    ends = torch.tensor([[-2.0], [0.5]]), torch.tensor([[1.0], [-3.0]])
+    path = interpolate(*ends, torch.linspace(0, 1, 9).expand(2, -1), "spherical")
+    assert path[0].abs().max() <= 2 + 1e-5 and path[1].abs().max() <= 3 + 1e-5
     even = torch.linspace(0, 1, 9)[None, :, None].expand(2, 9, 3)
     assert np.allclose(step_ratios(even), 1.0)
     jump = even.clone()
     jump[1, 5:] += 10
-    assert step_ratios(jump)[1] > 50
+    assert step_ratios(jump)[1] > 7  # 8 steps, nearly all the length in one
     value, values = ppl_from_features(torch.zeros(100, 2), torch.full((100, 2), 1e-4), 1e-4)
     assert value == pytest.approx(2.0) and values.shape == (100,)
 
@@ -238,8 +242,10 @@ def test_generator_passes_are_counted_and_batched(monkeypatch):
     with testing.count_forward_calls(gan.generator) as calls:
         an.analyze(ctx)
     logged = sum(p.calls for p in ctx.passes if p.network == "generator")
-    assert calls[0] == logged
-    assert logged <= 12  # a handful of batched passes, never one per latent
+    samples = sum(p.samples for p in ctx.passes if p.network == "generator")
+    assert calls[0] == logged  # every generator call goes through ctx.generate
+    # Batched: one pass per part (the encoder's validation checks aside), never one per latent.
+    assert samples > 300 and logged <= 20
 
 
 def test_full_layer_outputs_and_a_named_layer():
@@ -255,6 +261,7 @@ def test_full_layer_outputs_and_a_named_layer():
     ({"points": 1}, "latent.points"),
     ({"epsilon": 0}, "latent.epsilon"),
     ({"jump_factor": 0.5}, "latent.jump_factor"),
+    ({"jump_factor": 20, "path_steps": 16}, "latent.jump_factor"),
     ({"interpolation": "curvy"}, "latent.interpolation"),
     ({"layer_reduction": "sum"}, "latent.layer_reduction"),
     ({"encoder_steps": "many"}, "latent.encoder_steps"),
@@ -294,3 +301,27 @@ def test_contract(kind, with_d, with_real):
     assert (keys.REAL_RECON in m) == with_real
     for f in section.figures:
         assert f.png.startswith(b"\x89PNG")
+
+
+def test_one_dimensional_latent_and_flat_image_outputs():
+    """A 1-D latent (every latent pair is (anti)parallel) and a (4, 1, 1) uniform latent whose
+    generator returns flat vectors that are 1x8x8 images."""
+    g1 = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 3))
+    section = Latent(**{**SMALL, "parts": ["interpolation", "directions"]}).run(
+        vector_gan(g1, (1,), 3), samples=30)
+    assert section.status == "ok", section.error
+    assert section.metrics[keys.JUMP_FRACTION] == 0.0  # tanh of a line is smooth
+
+    class Flat(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.up, self.act, self.out = nn.ConvTranspose2d(4, 8, 2), nn.LeakyReLU(), nn.Linear(32, 64)
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return torch.tanh(self.out(self.act(self.up(z)).flatten(1)))
+
+    gan = ganlens.GAN(Flat(), ganlens.LatentSpec((4, 1, 1), "uniform"),
+                      ganlens.DataSpec("image", (1, 8, 8)))
+    section = Latent(**{**SMALL, "parts": ["directions", "surrogate"]}).run(gan, samples=30)
+    assert section.status == "ok", section.error
+    assert keys.SEFA_SHARE in section.metrics and keys.SURROGATE_R2 in section.metrics
