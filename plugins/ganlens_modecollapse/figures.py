@@ -57,7 +57,10 @@ def _histogram(section: ganlens.Section, c: Counted) -> None:
     what = "high-quality samples" if c.kind == "mode" else "samples (classifier labels)"
     ax.set_xlabel(c.kind)
     ax.set_ylabel(f"share of {what}")
-    ax.set_title(f"{c.covered_count} of {c.total} {plural(c.kind)} covered")
+    title = f"{c.covered_count} of {c.total} {plural(c.kind)} covered"
+    if c.high_quality is not None:
+        title += f"; {c.high_quality[0]:.1%} of samples high quality"
+    ax.set_title(title)
     ax.legend(fontsize=8)
     section.figure(
         fig, f"{c.kind}_histogram", title=f"Samples per {c.kind}, generated beside real",
