@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from . import metrics as M
-from .copies import duplicates_from_knn, quantile
+from .copies import duplicates_from_knn, quantile_value
 from .ndb import NDBResult, assign, bootstrap_ndb, kmeans, ndb_from_counts
 from .stats import bootstrap_mean_ci, percentile_interval
 
@@ -96,7 +96,7 @@ def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, seed: int,
 
     # -- precision, recall, density, coverage -------------------------------------------------
     r_pr, r_dc, r_nn = M.real_radii(R, s.k_precision_recall, s.k_density_coverage, **scan)
-    tau = quantile(r_nn, s.duplicate_quantile)
+    tau = quantile_value(r_nn, s.duplicate_quantile)
     # One pass per set gives both its k-NN radii and its near-duplicates.
     knn_f = M.knn(F, s.k_precision_recall, radius=tau, indices=True, **scan)
     knn_h = M.knn(H, s.k_precision_recall, radius=tau, indices=True, **scan)
@@ -154,7 +154,7 @@ def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, seed: int,
 
     # -- memorisation --------------------------------------------------------------------------
     half = n // 2
-    mem = M.memorisation(F, T, H[:half], quantile_=s.memorisation_quantile, **scan)
+    mem = M.memorisation(F, T, H[:half], quantile=s.memorisation_quantile, **scan)
     base_d = M.nearest(H[half:], T, 1, **scan)[0][:, 0]
     base_flags = base_d <= mem.threshold
     out.memorisation = mem

@@ -20,16 +20,16 @@ import torch
 from .neighbours import knn, nearest
 
 
-def quantile(values: torch.Tensor, q: float) -> float:
+def quantile_value(values: torch.Tensor, q: float) -> float:
     """The ``q`` quantile (linear interpolation, as ``numpy.quantile``)."""
     if not 0.0 < q < 1.0:
         raise ValueError(f"quantile must be in (0, 1), got {q}")
     return float(np.quantile(values.double().numpy(), q))
 
 
-def duplicate_threshold(real: Any, quantile_: float = 0.01, **scan: Any) -> float:
-    """The ``quantile_`` quantile of the real samples' nearest-other-real distances."""
-    return quantile(knn(real, 1, **scan)["distances"][:, 0], quantile_)
+def duplicate_threshold(real: Any, quantile: float = 0.01, **scan: Any) -> float:
+    """The ``quantile`` quantile of the real samples' nearest-other-real distances."""
+    return quantile_value(knn(real, 1, **scan)["distances"][:, 0], quantile)
 
 
 @dataclass
@@ -110,14 +110,14 @@ class MemorisationResult:
         return self.fake_distance <= self.threshold
 
 
-def memorisation(fake: Any, train: Any, heldout: Any, *, quantile_: float = 0.05,
+def memorisation(fake: Any, train: Any, heldout: Any, *, quantile: float = 0.05,
                  **scan: Any) -> MemorisationResult:
     """Memorisation of ``train`` by ``fake``, calibrated on ``heldout`` (real samples that are
     not in ``train``): a fake is memorised when it lies closer to its nearest training sample
-    than the closest ``quantile_`` of held-out samples do."""
+    than the closest ``quantile`` of held-out samples do."""
     held_d = nearest(heldout, train, 1, **scan)[0][:, 0]
-    threshold = quantile(held_d, quantile_)
+    threshold = quantile_value(held_d, quantile)
     fake_d, fake_i = nearest(fake, train, 1, **scan)
     fd = fake_d[:, 0]
-    return MemorisationResult(float((fd <= threshold).double().mean()), threshold, quantile_, fd,
+    return MemorisationResult(float((fd <= threshold).double().mean()), threshold, quantile, fd,
                               fake_i[:, 0], held_d)

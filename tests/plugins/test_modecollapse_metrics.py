@@ -220,6 +220,11 @@ def test_duplicates_and_support_estimate_hand_built():
     assert res.fraction == pytest.approx(6 / 104)
     assert res.support_estimate == pytest.approx(104 * 103 / 2 / 7)
     assert not res.support_is_lower_bound
+    # The default threshold: the 1% quantile of the real nearest-other distances.
+    real = torch.from_numpy(features(120, 8, 14))
+    full = torch.cdist(real.double(), real.double()).fill_diagonal_(math.inf)
+    expected = float(np.quantile(full.min(1).values.numpy(), 0.01))
+    assert metrics.duplicate_threshold(real, 0.01) == pytest.approx(expected, rel=1e-5)
     clean = metrics.duplicates(x[:100], threshold=0.0)
     assert clean.pairs == 0 and clean.support_is_lower_bound
     assert clean.support_estimate == 100 * 99 / 2
@@ -237,9 +242,9 @@ def test_memorisation_of_copies_and_of_fresh_samples():
     train = torch.from_numpy(features(600, 4, 11))
     heldout = torch.from_numpy(features(300, 4, 12))
     copies = train[torch.arange(0, 600, 3)]
-    assert metrics.memorisation(copies, train, heldout, quantile_=0.05).fraction == 1.0
+    assert metrics.memorisation(copies, train, heldout, quantile=0.05).fraction == 1.0
     fresh = torch.from_numpy(features(300, 4, 13))
-    res = metrics.memorisation(fresh, train, heldout, quantile_=0.05)
+    res = metrics.memorisation(fresh, train, heldout, quantile=0.05)
     # A fresh sample falls under the held-out 5% quantile about 5% of the time
     # (binomial sd with n = 300 is 1.3 points; the quantile itself is estimated from 300).
     assert abs(res.fraction - 0.05) < 0.05
