@@ -269,7 +269,8 @@ def _strips(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any,
             fig = image_rows(imgs, gan.data.value_range, names, cols, title=title,
                              xlabel="step along the direction (in sd of the latents' projection)")
         else:
-            fig = _vector_strips(ctx, imgs, names, per, title)
+            fig = _vector_strips(ctx, imgs, names, per,
+                                 f"{method} directions: paths from -3 sd (x) to +3 sd")
         how = ("PCA of the first-layer activations ('" + where + "'), mapped to the latent by "
                "least squares" if method == "GANSpace" else
                "eigenvectors of A^T A for the first layer '" + first.name + "'")
@@ -298,6 +299,6 @@ def _vector_strips(ctx: ganlens.AnalysisContext, x: torch.Tensor, names: list[st
         ax.plot(pts[i, 0, 0], pts[i, 0, 1], "x", color=f"C{j % 10}")
     ax.set_xlabel(axis[0])
     ax.set_ylabel(axis[1])
-    ax.set_title(title + " (x: -3 sd)", fontsize=9)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6)
     return fig

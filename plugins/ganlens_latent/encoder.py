@@ -225,11 +225,12 @@ def analyze_encoder(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts
         f"/ sum |z|^2) (encoder: {opts.encoder_steps} steps on {opts.encoder_pairs} pairs, "
         f"width {opts.encoder_width})",
         "near 0: E inverts G (G is injective enough to be read back); near 1: no better than "
-        "guessing the mean latent",
+        "guessing the mean latent, either because E is weak or because G ignores many latent "
+        "directions (then the fake reconstruction error stays small)",
     )
     section.metric(keys.FAKE_RECON, float(inv.fake_errors.mean()),
                    "mean squared error per value between G(E(x)) and x for held-out fakes x",
-                   "small: the baseline that real images are compared with")
+                   "small: the baseline that real samples are compared with")
     if inv.real_errors is not None:
         real, fake = float(inv.real_errors.mean()), float(inv.fake_errors.mean())
         ratio = real / fake if fake > 0 else float("inf")
@@ -239,10 +240,10 @@ def analyze_encoder(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts
                        "close to inversion.fake_recon_error: G can represent the real data")
         section.metric(keys.RECON_RATIO, ratio,
                        "inversion.real_recon_error / inversion.fake_recon_error",
-                       f"about 1; above {RATIO_WARNING:g}: real images lie outside what G can make")
+                       f"about 1; above {RATIO_WARNING:g}: real samples lie outside what G can make")
         if ratio > RATIO_WARNING:
             section.finding(
-                "warning", f"real images reconstruct {ratio:.1f}x worse than fakes "
+                "warning", f"real samples reconstruct {ratio:.1f}x worse than fakes "
                            f"({keys.RECON_RATIO} > {RATIO_WARNING:g}): G cannot represent part of "
                            "the real data", metric=keys.RECON_RATIO, value=ratio,
                 threshold=RATIO_WARNING)

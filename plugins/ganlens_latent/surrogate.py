@@ -65,12 +65,13 @@ def analyze_surrogate(ctx: ganlens.AnalysisContext, section: ganlens.Section, op
     if gan.data.is_image:
         _image_figure(ctx, section, per, x[n_train:], pred, r2)
     elif per.numel() <= 64:
-        fig, (ax,) = panels(1, max(4.0, 0.25 * per.numel() + 2), 3.4)
+        fig, (ax,) = panels(1, max(5.0, 0.25 * per.numel() + 2), 3.4)
         ax.bar(np.arange(per.numel()), per.nan_to_num(0).numpy(), color="tab:blue")
+        ax.set_xticks(np.arange(0, per.numel(), max(1, per.numel() // 16)))
         ax.set_ylim(min(0.0, float(per.nan_to_num(0).min())), 1.0)
         ax.set_xlabel("output dimension")
         ax.set_ylabel("held-out R^2")
-        ax.set_title(f"Linear surrogate per output (overall R^2 = {r2:.3f})", fontsize=10)
+        ax.set_title(f"Linear surrogate per output (R^2 = {r2:.3f})", fontsize=10)
         section.figure(fig, "surrogate", title="Linear surrogate of the generator",
                        caption="Held-out R^2 of a linear map from the latent to each output "
                                "dimension. Bars near 1: that output is a linear function of z; "

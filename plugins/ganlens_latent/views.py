@@ -20,6 +20,8 @@ FULL_OUTPUT_BUDGET = 256 * 2**20
 """Bytes the features view may keep of full layer outputs (float16); beyond, channel means."""
 COVER_NEIGHBORS = 10
 """Neighbours inspected to decide whether a real point is covered by fakes (and vice versa)."""
+COVER_WARNING = 0.25
+"""Uncovered or unsupported fractions above this are reported (perfect mixing: about 0.001)."""
 
 
 @dataclass
@@ -237,6 +239,14 @@ def real_fake_view(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts:
         f"near 0 (about {chance:.3f} when perfectly mixed); high: fakes pile up where there are no "
         "real data",
     )
+    for key, value, what in ((keys.UNCOVERED_REAL, uncovered.mean(), "real samples have no "
+                              "generated sample near them: G misses parts of the data"),
+                             (keys.UNSUPPORTED_FAKE, unsupported.mean(), "generated samples have "
+                              "no real sample near them: G makes things unlike the data")):
+        if value > COVER_WARNING:
+            section.finding("warning", f"{value:.0%} of {what} ({key} > {COVER_WARNING} in the "
+                                       f"'{fs.name}' space)", metric=key, value=float(value),
+                            threshold=COVER_WARNING)
     c = emb.coords
     fig, (ax1, ax2) = panels(2)
     ax1.scatter(c[m:, 0], c[m:, 1], s=5, color="grey", alpha=0.5, linewidths=0, label="real")

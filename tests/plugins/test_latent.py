@@ -325,3 +325,23 @@ def test_one_dimensional_latent_and_flat_image_outputs():
     section = Latent(**{**SMALL, "parts": ["directions", "surrogate"]}).run(gan, samples=30)
     assert section.status == "ok", section.error
     assert keys.SEFA_SHARE in section.metrics and keys.SURROGATE_R2 in section.metrics
+
+
+def test_real_data_the_generator_misses_are_reported():
+    class Origin(nn.Module):  # generates one of the two real clusters only
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return z[:, :2]
+
+    gen = torch.Generator().manual_seed(7)
+    real_x = torch.randn(200, 2, generator=gen)
+    real_x[100:] += 50.0
+    real = ganlens.Dataset("two-clusters", real_x, ganlens.DataSpec("vector", (2,)))
+    an = Latent(parts=["umap"], features="pixels", points=200, trust_points=60, epochs=30)
+    ctx = ganlens.context(vector_gan(Origin(), (3,), 2), real=real, samples=200, analyzers=[an],
+                          progress=False)
+    section = an.analyze(ctx)
+    far = float((ctx.real.x[:100, 0] > 25).float().mean())  # the view's 100 reals (shuffled)
+    assert 0.3 < far < 0.7
+    assert abs(section.metrics[keys.UNCOVERED_REAL] - far) < 0.03
+    assert section.metrics[keys.UNSUPPORTED_FAKE] < 0.1
+    assert [f.metric for f in section.findings if f.level == "warning"] == [keys.UNCOVERED_REAL]
