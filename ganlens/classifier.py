@@ -140,11 +140,13 @@ def train_classifier(
         try:
             saved = torch.load(path, weights_only=True, map_location="cpu")
             model.load_state_dict(saved["state_dict"])
-            accuracy = float(saved["accuracy"])
-            return _checked(Classifier(model.to(device).eval(), accuracy, num_classes, names, device),
-                            min_accuracy, ds)
+            cached = float(saved["accuracy"])
         except Exception:  # a stale or broken cache entry is retrained, not fatal
-            model = _build(ds.spec.shape, num_classes)
+            model, cached = _build(ds.spec.shape, num_classes), None
+        if cached is not None:
+            # Outside the try: a cached classifier that is too weak is refused, not retrained.
+            return _checked(Classifier(model.to(device).eval(), cached, num_classes, names, device),
+                            min_accuracy, ds)
     accuracy = _fit(model, ds, device)
     if use_cache:
         try:

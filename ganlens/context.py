@@ -71,6 +71,7 @@ class AnalysisContext:
     passes: list[PassRecord] = field(default_factory=list)
     current_analyzer: str | None = None
     _features: dict[str, FeatureSet] = field(default_factory=dict)
+    _feature_fns: dict[str, Callable[[torch.Tensor], torch.Tensor]] = field(default_factory=dict)
     _classifier: Any = _UNSET
     classifier_reason: str | None = None
 
@@ -200,18 +201,34 @@ class AnalysisContext:
             name = default_space(self)
         if name in self._features:
             return self._features[name]
-        registry = self.host.feature_spaces if self.host is not None else {}
-        if name not in registry:
-            raise FeatureUnavailable(
-                f"unknown feature space {name!r}; known: {', '.join(sorted(registry))}"
-            )
-        info = registry[name].obj
-        embed = info.build(self)
+        embed = self.feature_fn(name)
         fake = self.embed(embed, self.fakes)
         real = self.embed(embed, self.real.x) if self.real is not None else None
-        fs = FeatureSet(name, info.description, fake, real)
+        fs = FeatureSet(name, self.host.feature_spaces[name].obj.description, fake, real)
         self._features[name] = fs
         return fs
+
+    def default_feature_space(self) -> str:
+        """What ``features("auto")`` resolves to for this run."""
+        return default_space(self)
+
+    def feature_fn(self, name: str = "auto") -> Callable[[torch.Tensor], torch.Tensor]:
+        """The embedding function of feature space ``name`` (built once per run), to embed
+        samples other than the run's fakes and reals: ``ctx.embed(ctx.feature_fn(), x)``."""
+        if name == "auto":
+            name = default_space(self)
+        if name not in self._feature_fns:
+            registry = self.host.feature_spaces if self.host is not None else {}
+            if name not in registry:
+                raise FeatureUnavailable(
+                    f"unknown feature space {name!r}; known: {', '.join(sorted(registry))}"
+                )
+            self._feature_fns[name] = registry[name].obj.build(self)
+        return self._feature_fns[name]
+
+    def embed_in(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """``x`` embedded in feature space ``name`` (batched, no gradients, CPU float32)."""
+        return self.embed(self.feature_fn(name), x)
 
     def embed(self, embed: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """Apply ``embed`` in batches on the device without gradients; float32 on the CPU."""

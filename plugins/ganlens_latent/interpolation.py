@@ -84,18 +84,16 @@ class Space:
 def resolve_space(ctx: ganlens.AnalysisContext, name: str) -> Space:
     """The feature space ``name`` (``auto``: the run's shared space) as an embedding of new
     samples. Raises OptionError for unknown names, FeatureUnavailable when it does not apply."""
-    from ganlens.features import default_space
-
     registry = ctx.host.feature_spaces if ctx.host is not None else {}
     if name == "auto":
-        name = default_space(ctx) if registry else "pixels"
+        name = ctx.default_feature_space() if registry else "pixels"
     if name == "pixels" and name not in registry:
         return Space("pixels", "the data values, flattened", lambda x: x.reshape(len(x), -1).float())
     if name not in registry:
         raise OptionError(f"option latent.features: unknown feature space {name!r}; expected auto "
                           f"or one of {', '.join(sorted(registry))}")
     info = registry[name].obj
-    fn = info.build(ctx)
+    fn = ctx.feature_fn(name)
     return Space(name, info.description, lambda x: ctx.embed(fn, x).reshape(len(x), -1))
 
 
