@@ -29,7 +29,6 @@ from .section import Figure, Finding, Section, Table
 from .train import TrainResult, train
 
 
-
 def available_analyzers() -> dict[str, type[Analyzer]]:
     """Every registered analyzer class by name, built-in and third-party (from entry points)."""
     from .plugins import get_host

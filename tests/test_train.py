@@ -53,7 +53,7 @@ def test_outputs_history_figures_and_checkpoint(digits_run):
     assert n == 3 * (1797 // 64)
     for key in ("d_loss", "d_real", "d_fake", "g_grad_norm", "d_grad_norm"):
         assert len(steps[key]) == n
-    assert 0 <= min(steps["d_fake"]) and max(steps["d_real"]) <= 1
+    assert min(steps["d_fake"]) >= 0 and max(steps["d_real"]) <= 1
     assert len(digits_run.history["epochs"]["diversity"]) == 3
 
 
