@@ -166,7 +166,7 @@ def test_cli_strings_are_converted():
     ({"intervention_layer": "blocks.7"}, r"activations.intervention_layer: no module named"),
 ])
 def test_bad_layer_names_name_what_exists(options, message):
-    with pytest.raises(OptionError, match=re.escape(message)):
+    with pytest.raises(OptionError, match=message):
         Activations(**options).requests(testing.tiny_vector_gan())
 
 
