@@ -96,13 +96,15 @@ def test_train_command(capsys, tmp_path):
     (["train", "imagenet"], "unknown dataset 'imagenet'"),
     (["train", "digits", "--arch", "biggan"], "unknown architecture 'biggan'"),
 ])
-def test_bad_input_is_one_line_and_exit_code_2(capsys, tmp_path, digits_run, shared_data, args, match):
+def test_bad_input_is_one_line_and_exit_code_2(capsys, tmp_path, digits_run, request, args, match):
     (tmp_path / "random.pt").write_bytes(bytes(range(256)) * 8)
     raw = digits_run.checkpoint.read_bytes()
     (tmp_path / "truncated.pt").write_bytes(raw[: len(raw) // 3])
     torch.save({"w": torch.zeros(2)}, tmp_path / "plain.pt")
     (tmp_path / "empty_dir").mkdir()
-    fmt = {"tmp": tmp_path, "ckpt": digits_run.checkpoint, "shared": shared_data}
+    fmt = {"tmp": tmp_path, "ckpt": digits_run.checkpoint}
+    if any("{shared}" in a for a in args):
+        fmt["shared"] = request.getfixturevalue("shared_data")
     argv = [a.format(**fmt) for a in args] + ["--out", str(tmp_path / "out")]
     code, _, err = run(capsys, *argv)
     assert code == 2
