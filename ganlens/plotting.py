@@ -60,6 +60,19 @@ def show_image(ax: Axes, image: torch.Tensor, title: str | None = None, **kwargs
     return ax.imshow(np.transpose(arr[:3], (1, 2, 0)), interpolation="nearest", **kwargs)
 
 
+def plain_log_axis(ax: Axes) -> None:
+    """Log-scale y axis labelled with plain numbers (0.5, 1, 2) instead of powers of ten."""
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+            return f"{x:g}"
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(Plain())
+    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
+
+
 def scatter_png(points: torch.Tensor, data: Any, path: Path, title: str) -> Path:
     """Samples of 2-D data over the known modes (when the dataset has them)."""
     fig, ax = new_figure(4.5, 4.5)

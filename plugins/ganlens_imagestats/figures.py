@@ -7,30 +7,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ganlens.plotting import new_figure
+from ganlens.plotting import new_figure, plain_log_axis
 
 from .metrics import BANDS, DiscriminatorQuality
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 FAKE, REAL = "tab:blue", "grey"
 CHANNEL_NAMES = {1: ["intensity"], 3: ["red", "green", "blue"], 4: ["red", "green", "blue", "alpha"]}
 MAX_PANELS = 4
-
-
-def plain_log_axis(ax: Axes) -> None:
-    """Log-scale y axis labelled with plain numbers (0.5, 1, 2) instead of powers of ten."""
-    from matplotlib.ticker import LogFormatter
-
-    class Plain(LogFormatter):
-        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
-            return f"{x:g}"
-
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(Plain())
-    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
 
 
 def channel_names(c: int) -> list[str]:

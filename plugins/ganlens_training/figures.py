@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ganlens.plotting import new_figure, smooth
+from ganlens.plotting import new_figure, plain_log_axis, smooth
 
 from .detect import History, Onset, oscillation_reference, window_variances
 
@@ -26,19 +26,6 @@ def step_positions(h: History) -> np.ndarray:
         idx = np.flatnonzero(h.step_epoch == e)
         x[idx] = e - 1 + (np.arange(1, len(idx) + 1) / len(idx))
     return x
-
-
-def plain_log_axis(ax: Axes) -> None:
-    """Log-scale y axis labelled with plain numbers (0.5, 1, 2) instead of powers of ten."""
-    from matplotlib.ticker import LogFormatter
-
-    class Plain(LogFormatter):
-        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
-            return f"{x:g}"
-
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(Plain())
-    ax.yaxis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
 
 
 def _mark_onsets(ax: Axes, onsets: list[Onset]) -> None:
