@@ -104,6 +104,47 @@ def layer_names(module: nn.Module, kinds: tuple[type[nn.Module], ...] = UNIT_LAY
     return [n for n, m in module.named_modules() if n and isinstance(m, kinds)]
 
 
+@dataclass(frozen=True)
+class LayerCall:
+    """A module as a forward pass calls it: its name, the module, its output shape (without the
+    batch dimension; None when the output is not a tensor) and how often it was called."""
+
+    name: str
+    module: nn.Module
+    output_shape: tuple[int, ...] | None
+    calls: int
+
+
+def trace_layers(net: nn.Module, run: Any,
+                 kinds: tuple[type[nn.Module], ...] = UNIT_LAYERS) -> list[LayerCall]:
+    """The modules of ``kinds`` in ``net`` in the order ``run()`` first calls them, found by
+    running it once without gradients; the hooks are removed afterwards, also on error. Use it
+    to find layers by what they do (the last spatial convolution, the first layer) rather than
+    by name."""
+    order: list[str] = []
+    shapes: dict[str, tuple[int, ...] | None] = {}
+    counts: dict[str, int] = defaultdict(int)
+    modules = {n: m for n, m in net.named_modules() if n and isinstance(m, kinds)}
+
+    def make(name: str):
+        def hook(_m: nn.Module, _inputs: Any, output: Any) -> None:
+            counts[name] += 1
+            if counts[name] == 1:
+                order.append(name)
+                out = output[0] if isinstance(output, (tuple, list)) and output else output
+                shapes[name] = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else None
+        return hook
+
+    handles = [m.register_forward_hook(make(n)) for n, m in modules.items()]
+    try:
+        with torch.no_grad():
+            run()
+    finally:
+        for h in handles:
+            h.remove()
+    return [LayerCall(n, modules[n], shapes[n], counts[n]) for n in order]
+
+
 @dataclass
 class Capture:
     """What the shared pass collected. Tensors are on the CPU."""

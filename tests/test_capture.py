@@ -98,3 +98,24 @@ def test_merge_requests_takes_the_union():
     forms = {f.reduction: f for f in merged[("generator", "a")]}
     assert forms["none"].limit == 9 and set(forms) == {"none", "mean"}
     assert len(merged) == 2
+
+
+def test_trace_layers_follows_the_call_order_not_the_registration_order():
+    from torch import nn
+
+    from ganlens.capture import trace_layers
+
+    class Swapped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.second = nn.Linear(4, 3)   # registered first, called second
+            self.first = nn.Linear(2, 4)
+            self.unused = nn.Linear(9, 9)
+
+        def forward(self, x):
+            return self.second(torch.relu(self.first(x)))
+
+    net = Swapped()
+    calls = trace_layers(net, lambda: net(torch.zeros(5, 2)))
+    assert [(c.name, c.output_shape, c.calls) for c in calls] == [("first", (4,), 1), ("second", (3,), 1)]
+    assert all(not m._forward_hooks for m in net.modules())

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ganlens.capture import UNIT_LAYERS
+from ganlens.capture import UNIT_LAYERS, trace_layers
 from ganlens.errors import AnalyzerError
 
 from .methods import DEFAULT_INTERNAL_BATCH_SIZE, IGResult, frozen, integrated_gradients
@@ -126,19 +126,7 @@ def latent_attributions(generate: Generate, target: Target, latents: torch.Tenso
 
 def called_unit_layers(net: nn.Module, generate: Generate, example: torch.Tensor) -> list[str]:
     """Linear and convolutional layers of ``net`` in the order ``generate`` calls them."""
-    order: list[str] = []
-    handles = []
-    try:
-        for name, module in net.named_modules():
-            if name and isinstance(module, UNIT_LAYERS):
-                handles.append(module.register_forward_hook(
-                    lambda _m, _i, _o, name=name: order.append(name) if name not in order else None))
-        with torch.no_grad():
-            generate(example)
-    finally:
-        for h in handles:
-            h.remove()
-    return order
+    return [c.name for c in trace_layers(net, lambda: generate(example), UNIT_LAYERS)]
 
 
 def choose_unit_layer(net: nn.Module, generate: Generate, example: torch.Tensor,

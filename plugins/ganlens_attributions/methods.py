@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ganlens.capture import trace_layers
 from ganlens.errors import AnalyzerError
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
@@ -191,25 +192,8 @@ def smoothgrad(forward: Forward, inputs: torch.Tensor, *, noise_std: float, samp
 def spatial_layers(net: nn.Module, forward: Forward, example: torch.Tensor) -> list[tuple[str, tuple[int, ...]]]:
     """The 2-D convolutions of ``net`` in the order a forward pass calls them, with their
     output shapes (without the batch dimension), found by running ``forward`` on ``example``."""
-    calls: list[tuple[str, tuple[int, ...]]] = []
-    handles = []
-
-    def hook(name: str):
-        def record(_m: nn.Module, _inputs: object, output: object) -> None:
-            if isinstance(output, torch.Tensor):
-                calls.append((name, tuple(output.shape[1:])))
-        return record
-
-    try:
-        for name, module in net.named_modules():
-            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-                handles.append(module.register_forward_hook(hook(name)))
-        with torch.no_grad():
-            forward(example)
-    finally:
-        for h in handles:
-            h.remove()
-    return calls
+    calls = trace_layers(net, lambda: forward(example), (nn.Conv2d, nn.ConvTranspose2d))
+    return [(c.name, c.output_shape) for c in calls if c.output_shape is not None]
 
 
 def last_spatial_conv(net: nn.Module, forward: Forward, example: torch.Tensor,
