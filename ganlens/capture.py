@@ -86,15 +86,17 @@ def merge_requests(requests: Iterable[CaptureRequest]) -> dict[tuple[str, str], 
 
 
 def reduce_output(out: Any, reduction: str) -> torch.Tensor:
-    """Apply a reduction to a module output (the first tensor of a tuple)."""
+    """Apply a reduction to a module output (the first tensor of a tuple). Without a spatial
+    reduction the result is the output itself: copy it before the forward pass goes on."""
     if isinstance(out, (tuple, list)):
         out = out[0]
     if not isinstance(out, torch.Tensor):
         raise InputError(f"cannot capture a module output of type {type(out).__name__}")
     out = out.detach()
     if reduction == "none" or out.ndim <= 2:
-        # A copy: a later in-place op (ReLU(inplace=True)) must not change what was captured.
-        return out.clone()
+        # The caller copies it into its buffer now, before a later in-place op
+        # (ReLU(inplace=True)) could change it.
+        return out
     dims = tuple(range(2, out.ndim))
     return out.mean(dim=dims) if reduction == "mean" else out.amax(dim=dims)
 
@@ -176,12 +178,16 @@ class Capture:
 class _HookSet:
     """Forward hooks on the requested modules, storing each form per source."""
 
-    def __init__(self, gan: GAN, merged: dict[tuple[str, str], list[_Form]]) -> None:
+    def __init__(self, gan: GAN, merged: dict[tuple[str, str], list[_Form]],
+                 totals: dict[str, int]) -> None:
         self.source = "fake"
         self.batch = 0
         self.seen: dict[tuple[str, str], int] = {}
         self.reused: set[tuple[str, str]] = set()
-        self.store: dict[tuple[str, str, str, str], list[torch.Tensor]] = defaultdict(list)
+        # One buffer per key, allocated at the first batch for every sample of its source and
+        # filled in place: no list of chunks and no concatenation (half the peak memory).
+        self.totals = totals
+        self.store: dict[tuple[str, str, str, str], torch.Tensor] = {}
         self.kept: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.handles: list[torch.utils.hooks.RemovableHandle] = []
         self.merged = merged
@@ -223,8 +229,13 @@ class _HookSet:
                 value = reduce_output(output, form.reduction)
                 if form.limit is not None:
                     value = value[: form.limit - have]
-                value = value.to("cpu", torch.float16 if form.float16 else torch.float32)
-                self.store[key].append(value)
+                buf = self.store.get(key)
+                if buf is None:
+                    size = self.totals[self.source]
+                    size = size if form.limit is None else min(size, form.limit)
+                    dtype = torch.float16 if form.float16 else torch.float32
+                    buf = self.store[key] = torch.empty((size, *value.shape[1:]), dtype=dtype)
+                buf[have : have + value.shape[0]] = value
                 self.kept[key] = have + value.shape[0]
 
         return hook
@@ -238,7 +249,7 @@ class _HookSet:
         self.remove()
 
     def results(self) -> dict[tuple[str, str, str, str], torch.Tensor]:
-        return {k: torch.cat(v) for k, v in self.store.items() if v}
+        return {k: v[: self.kept[k]] for k, v in self.store.items()}
 
 
 def run_capture(
@@ -261,17 +272,20 @@ def run_capture(
     has_d = gan.discriminator is not None
     steps = math.ceil(n / bs) + (math.ceil(len(real_x) / bs) if has_d and real_x is not None else 0)
     bar = progress_bar(total=steps, desc="sampling")
-    fakes, d_fake, d_real = [], [], []
-    calls = 0
+    fakes = torch.empty((n, *gan.data.shape))
+    d_fake, d_real = [], []
+    calls, done = 0, 0
     gan.eval()
     try:
-        with _HookSet(gan, merged) as hooks, torch.no_grad():
+        totals = {"fake": n, "real": len(real_x) if real_x is not None else 0}
+        with _HookSet(gan, merged, totals) as hooks, torch.no_grad():
             for z in gan.batches(latents, bs):
                 hooks.source = "fake"
                 hooks.batch += 1
                 x = gan.forward(z)
                 calls += 1
-                fakes.append(x.float().cpu())
+                fakes[done : done + len(x)] = x
+                done += len(x)
                 if has_d:
                     hooks.batch += 1
                     d_fake.append(gan.score(x).float().cpu())
@@ -286,7 +300,7 @@ def run_capture(
             reused = sorted(f"{net}:{name}" for net, name in hooks.reused)
     finally:
         bar.close()
-    fakes_t = torch.cat(fakes)
+    fakes_t = fakes
     # One sum instead of an elementwise test: NaN and inf propagate into it.
     if not torch.isfinite(fakes_t.sum(dtype=torch.float64)):
         raise InputError("the generator produced NaN or infinite samples; check its weights")

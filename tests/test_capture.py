@@ -119,3 +119,37 @@ def test_trace_layers_follows_the_call_order_not_the_registration_order():
     calls = trace_layers(net, lambda: net(torch.zeros(5, 2)))
     assert [(c.name, c.output_shape, c.calls) for c in calls] == [("first", (4,), 1), ("second", (3,), 1)]
     assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_a_module_called_twice_keeps_its_first_call_and_is_reported():
+    from torch import nn
+
+    import ganlens
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+            self.act = nn.ReLU()  # shared: called twice per forward
+
+        def forward(self, z):
+            return self.act(self.lin(self.act(z)))
+
+    gan = ganlens.GAN(Twice(), ganlens.LatentSpec((3,)), ganlens.DataSpec("vector", (3,)))
+    cap = run_capture(gan, [CaptureRequest("generator", "act")], n=10, batch_size=4, progress=False)
+    assert cap.reused_modules == ["generator:act"]
+    assert torch.allclose(cap.activation("generator", "act"), torch.relu(cap.latents))
+
+
+def test_in_place_ops_after_a_module_do_not_change_what_was_captured():
+    from torch import nn
+
+    import ganlens
+
+    g = nn.Sequential(nn.Linear(3, 5), nn.ReLU(inplace=True))
+    gan = ganlens.GAN(g, ganlens.LatentSpec((3,)), ganlens.DataSpec("vector", (5,)))
+    cap = run_capture(gan, [CaptureRequest("generator", "0")], n=20, progress=False)
+    with torch.no_grad():
+        expected = g[0](cap.latents)
+    assert float(expected.min()) < 0  # the ReLU would have zeroed these
+    assert torch.allclose(cap.activation("generator", "0"), expected, atol=1e-6)
