@@ -43,6 +43,12 @@ def test_scores_equal_direct_forward(image_gan):
     assert abs(section.metrics["d_fake_mean"] - float(p_fake)) < 1e-6
     names = {f.name for f in section.figures}
     assert {"sample_grid", "interpolations", "d_scores", "nearest_real"} <= names
+    # D on the reals it scored: the first 50 of the real data shuffled with the seed.
+    perm = torch.randperm(100, generator=torch.Generator().manual_seed(3))[:50]
+    with torch.no_grad():
+        p_real = torch.sigmoid(image_gan.score(real.x[perm])).mean()
+    assert abs(section.metrics["d_real_mean"] - float(p_real)) < 1e-6
+    assert abs(section.metrics["d_score_gap"] - float(p_real - p_fake)) < 1e-6
 
 
 def test_copied_training_images_give_a_ratio_near_zero(digits):
