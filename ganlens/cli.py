@@ -62,6 +62,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--disable", action="append", default=[], metavar="PLUGIN",
                    help="block a plugin by name (repeatable; also GANLENS_DISABLE_PLUGINS=a,b)")
     g.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    g.add_argument("--threads", type=_positive, metavar="N",
+                   help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy "
+                        "machine)")
 
 
 def _load_flags(p: argparse.ArgumentParser) -> None:
@@ -278,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[plugins.DISABLE_ENV] = ",".join(filter(None, [existing, *args.disable]))
     if args.debug:
         os.environ["GANLENS_DEBUG"] = "1"
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return COMMANDS[args.command](args)
     except (GanlensError, InputError) as exc:
