@@ -10,7 +10,7 @@ state_dicts, ``torch.export`` archives and (refused by default) pickled modules 
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,6 @@ class LoadOptions:
     trust_pickle: bool = False
     device: str | None = None
     num_classes: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class CheckpointSource:

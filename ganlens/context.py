@@ -127,11 +127,11 @@ class AnalysisContext:
         """Run G on ``z``. Without ``grad``: batched, no gradients, result on the CPU. With
         ``grad``: one differentiable call on ``gan.device``. Every call is counted."""
         if grad:
-            self._log("generator", 1, z.shape[0], True)
+            self.record_pass("generator", 1, z.shape[0], True)
             return self.gan.forward(z)
         bs = batch_size or self.batch_size
         calls = -(-z.shape[0] // bs)
-        self._log("generator", calls, z.shape[0], False)
+        self.record_pass("generator", calls, z.shape[0], False)
         return self.gan.decode(z, batch_size=bs)
 
     def discriminate(self, x: torch.Tensor, *, grad: bool = False,
@@ -140,18 +140,16 @@ class AnalysisContext:
         if self.gan.discriminator is None:
             raise AnalyzerError("this GAN has no discriminator")
         if grad:
-            self._log("discriminator", 1, x.shape[0], True)
+            self.record_pass("discriminator", 1, x.shape[0], True)
             return self.gan.score(x)
         bs = batch_size or self.batch_size
-        self._log("discriminator", -(-x.shape[0] // bs), x.shape[0], False)
+        self.record_pass("discriminator", -(-x.shape[0] // bs), x.shape[0], False)
         return self.gan.discriminate(x, batch_size=bs)
 
     def record_pass(self, network: str, calls: int, samples: int, grad: bool = False) -> None:
         """Record an extra pass an analyzer ran itself (e.g. a probe in ``requests``), so the
         run's count of generator calls stays complete."""
         self.passes.append(PassRecord(self.current_analyzer, network, calls, samples, grad))
-
-    _log = record_pass
 
     @property
     def extra_generator_calls(self) -> int:

@@ -234,6 +234,19 @@ def train(
 
     gan = GAN(generator, latent, data.spec, discriminator, num_classes=data.num_classes,
               metadata={"dataset": data.record()}, device=dev)
+    def save() -> None:
+        training = {
+            "epochs_done": epochs_done,
+            "config": asdict(cfg),
+            "history": history,
+            "optimizers": {"g": opt_g.state_dict(), "d": opt_d.state_dict()},
+        }
+        save_checkpoint(
+            checkpoint_dict(gan, arch=arch_name, g_kwargs=g_kwargs, d_kwargs=d_kwargs,
+                            training=training, seed=cfg.seed),
+            out / CHECKPOINT_NAME,
+        )
+
     bar = progress_bar(total=epochs * steps_per_epoch, desc="train", enabled=progress)
     for epoch in range(epochs_done + 1, epochs_done + epochs + 1):
         t0 = time.perf_counter()
@@ -291,18 +304,8 @@ def train(
         if out is not None:
             _save_epoch_grid(grid, data, out, epoch)
         epochs_done = epoch
-        training = {
-            "epochs_done": epochs_done,
-            "config": asdict(cfg),
-            "history": history,
-            "optimizers": {"g": opt_g.state_dict(), "d": opt_d.state_dict()},
-        }
         if out is not None:
-            save_checkpoint(
-                checkpoint_dict(gan, arch=arch_name, g_kwargs=g_kwargs, d_kwargs=d_kwargs,
-                                training=training, seed=cfg.seed),
-                out / CHECKPOINT_NAME,
-            )
+            save()
     bar.close()
     gan.eval()
     gan.metadata["training"] = {"epochs_done": epochs_done, "config": asdict(cfg), "history": history}
@@ -313,15 +316,7 @@ def train(
     if out is not None:
         ckpt = out / CHECKPOINT_NAME
         if epochs == 0 and state is None:
-            save_checkpoint(
-                checkpoint_dict(gan, arch=arch_name, g_kwargs=g_kwargs, d_kwargs=d_kwargs,
-                                training={"epochs_done": 0, "config": asdict(cfg),
-                                          "history": history,
-                                          "optimizers": {"g": opt_g.state_dict(),
-                                                         "d": opt_d.state_dict()}},
-                                seed=cfg.seed),
-                ckpt,
-            )
+            save()  # an untrained run still leaves a checkpoint to analyze or resume
         _save_curves(history, out)
     return TrainResult(gan, ckpt, history, out)
 
