@@ -34,8 +34,12 @@ def _private_cache(tmp_path_factory):
     old = os.environ.get("GANLENS_CACHE_DIR")
     os.environ["GANLENS_CACHE_DIR"] = str(path)
     os.environ["GANLENS_NO_PROGRESS"] = "1"
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    # One torch thread for the whole suite: its networks are tiny, and on a shared 2-core
+    # machine two threads spin against each other (measured up to 10x slower).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield path
+    torch.set_num_threads(threads)
     if old is None:
         os.environ.pop("GANLENS_CACHE_DIR", None)
     else:

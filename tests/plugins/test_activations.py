@@ -54,14 +54,6 @@ class Planted(nn.Module):
         return self.out(self.mix(self.act(h)))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two threads on a shared 2-core machine spin against each other (7x slower here)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def planted_gan(discriminator: bool = True) -> ganlens.GAN:
     torch.manual_seed(0)

@@ -15,14 +15,6 @@ from ganlens import testing
 from ganlens.errors import OptionError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def plan_names(analyzer, gan):
     analyzer.requests(gan)
     return {net: [layer.name for layer in p.layers] for net, p in analyzer._plan.nets.items()}

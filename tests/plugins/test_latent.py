@@ -26,13 +26,6 @@ SMALL = dict(points=60, trust_points=40, epochs=30, paths=8, path_steps=8, strip
              encoder_width=16, worst=2)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: threads only add synchronisation on a busy machine
-    yield
-    torch.set_num_threads(threads)
-
 
 def vector_gan(generator: nn.Module, latent_shape: tuple[int, ...], out: int) -> ganlens.GAN:
     return ganlens.GAN(generator, ganlens.LatentSpec(latent_shape),

@@ -16,14 +16,6 @@ from ganlens_latent.embedding import (
 from ganlens_latent.views import coverage
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: threads only add synchronisation on a busy machine
-    yield
-    torch.set_num_threads(threads)
-
-
 def _clusters(n_per: int = 60, dim: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.RandomState(seed)
     centres = rng.randn(3, dim) * 20

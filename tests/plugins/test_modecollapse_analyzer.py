@@ -56,15 +56,6 @@ def levels(section, level: str) -> list:
     return [f for f in section.findings if f.level == level]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One torch thread: on a busy 2-core machine two threads spend most of the classifier's
-    training (hundreds of tiny steps) waiting on each other (measured: 300 s against 29 s)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def ring8():

@@ -4,21 +4,11 @@ real data: a section or a clean skip, no hooks left behind, the same numbers for
 from __future__ import annotations
 
 import pytest
-import torch
 from ganlens_modecollapse import ModeCollapse
 
 import ganlens
 from ganlens import testing
 from ganlens.plugins import get_host
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One torch thread: on a busy 2-core machine two threads mostly wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_registered_through_the_entry_point():

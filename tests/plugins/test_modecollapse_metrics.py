@@ -17,14 +17,6 @@ from ganlens_modecollapse.stats import one_sided_greater
 prdc = pytest.importorskip("prdc")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One torch thread: on a busy 2-core machine two threads mostly wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def reference_prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, float]:
     with contextlib.redirect_stdout(io.StringIO()):  # prdc prints the set sizes
