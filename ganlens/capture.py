@@ -108,33 +108,54 @@ def layer_names(module: nn.Module, kinds: tuple[type[nn.Module], ...] = UNIT_LAY
 
 @dataclass(frozen=True)
 class LayerCall:
-    """A module as a forward pass calls it: its name, the module, its output shape (without the
-    batch dimension; None when the output is not a tensor) and how often it was called."""
+    """A module as one forward pass called it.
+
+    Attributes:
+        name: its name in the network.
+        module: the module.
+        output_shape: its (first) output's shape without the batch dimension; None when the
+            output is not a tensor with a batch dimension.
+        calls: how often the pass called it (more than 1: a reused module).
+        order: its position among the traced modules, by first call.
+        modified_in_place: a later operation changed its output in place (``ReLU(inplace=True)``).
+    """
 
     name: str
     module: nn.Module
     output_shape: tuple[int, ...] | None
     calls: int
+    order: int
+    modified_in_place: bool = False
 
 
 def trace_layers(net: nn.Module, run: Any,
-                 kinds: tuple[type[nn.Module], ...] = UNIT_LAYERS) -> list[LayerCall]:
-    """The modules of ``kinds`` in ``net`` in the order ``run()`` first calls them, found by
-    running it once without gradients; the hooks are removed afterwards, also on error. Use it
-    to find layers by what they do (the last spatial convolution, the first layer) rather than
-    by name."""
+                 kinds: tuple[type[nn.Module], ...] | dict[str, nn.Module] = UNIT_LAYERS,
+                 ) -> list[LayerCall]:
+    """The modules of ``kinds`` in ``net`` (or the named ``modules`` given as a dict) in the
+    order ``run()`` first calls them, found by running it once without gradients; modules it
+    never calls are left out. The hooks are removed afterwards, also on error. Use it to find
+    layers by what they do (the last spatial convolution, the first layer) rather than by name."""
+    if isinstance(kinds, dict):
+        modules = dict(kinds)
+    else:
+        modules = {n: m for n, m in net.named_modules() if n and isinstance(m, kinds)}
     order: list[str] = []
     shapes: dict[str, tuple[int, ...] | None] = {}
     counts: dict[str, int] = defaultdict(int)
-    modules = {n: m for n, m in net.named_modules() if n and isinstance(m, kinds)}
+    kept: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def make(name: str):
         def hook(_m: nn.Module, _inputs: Any, output: Any) -> None:
             counts[name] += 1
-            if counts[name] == 1:
-                order.append(name)
-                out = output[0] if isinstance(output, (tuple, list)) and output else output
-                shapes[name] = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else None
+            if counts[name] > 1:
+                return
+            order.append(name)
+            out = output[0] if isinstance(output, (tuple, list)) and output else output
+            if isinstance(out, torch.Tensor) and out.ndim >= 1:
+                shapes[name] = tuple(int(s) for s in out.shape[1:])
+                kept[name] = (out, out.detach().clone())
+            else:
+                shapes[name] = None
         return hook
 
     handles = [m.register_forward_hook(make(n)) for n, m in modules.items()]
@@ -144,7 +165,15 @@ def trace_layers(net: nn.Module, run: Any,
     finally:
         for h in handles:
             h.remove()
-    return [LayerCall(n, modules[n], shapes[n], counts[n]) for n in order]
+
+    def changed(name: str) -> bool:
+        if name not in kept:
+            return False
+        live, copy = kept[name]
+        return not bool(((live == copy) | (torch.isnan(live) & torch.isnan(copy))).all())
+
+    return [LayerCall(n, modules[n], shapes[n], counts[n], i, changed(n))
+            for i, n in enumerate(order)]
 
 
 @dataclass

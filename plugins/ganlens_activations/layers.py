@@ -14,7 +14,6 @@ after a linear layer: the capture would record the values after the ReLU).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganlens.capture import ACTIVATION_LAYERS, UNIT_LAYERS
+from ganlens.capture import ACTIVATION_LAYERS, UNIT_LAYERS, trace_layers
 from ganlens.errors import OptionError
 
 GENERATOR, DISCRIMINATOR = "generator", "discriminator"
@@ -114,38 +113,18 @@ def _is_leaf(module: nn.Module) -> bool:
 
 
 def probe(modules: dict[str, nn.Module], run: Callable[[], Any]) -> dict[str, Probe]:
-    """Run ``run()`` once without gradients, with a hook on each module; every hook is removed
-    afterwards, also on error."""
+    """Run ``run()`` once without gradients, with a hook on each module (every hook is removed
+    afterwards, also on error), and say what each module's output was."""
     records = {name: Probe() for name in modules}
-    kept: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-    counter = itertools.count()
-
-    def make(name: str):
-        def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
-            rec = records[name]
-            rec.calls += 1
-            if rec.calls > 1:
-                return
-            rec.order = next(counter)
-            out = output[0] if isinstance(output, (tuple, list)) and output else output
-            if not isinstance(out, torch.Tensor) or out.ndim < 2:
-                rec.tensor = False
-                return
-            rec.shape = tuple(int(s) for s in out.shape[1:])
-            kept[name] = (out, out.detach().clone())
-
-        return hook
-
-    handles = [m.register_forward_hook(make(n)) for n, m in modules.items()]
-    try:
-        with torch.no_grad():
-            run()
-    finally:
-        for h in handles:
-            h.remove()
-    for name, (live, copy) in kept.items():
-        same = (live == copy) | (torch.isnan(live) & torch.isnan(copy))
-        records[name].aliased = not bool(same.all())
+    for call in trace_layers(nn.Module(), run, modules):
+        rec = records[call.name]
+        rec.calls, rec.order = call.calls, call.order
+        shape = call.output_shape
+        if shape is None or len(shape) == 0:
+            rec.tensor = False
+            continue
+        rec.shape = shape
+        rec.aliased = call.modified_in_place
     return records
 
 
