@@ -9,7 +9,8 @@ or a target a plugin registers), the pixel sensitivity map, and the conductance 
 layer's units.
 
 Public helpers (usable without the analyzer): :mod:`.methods` (batched captum wrappers),
-:mod:`.targets` (scalar targets and :func:`register_target`), :mod:`.generator`.
+:mod:`.targets` (scalar targets and :func:`register_target`), :mod:`.generator`,
+:mod:`.keys` (the metric keys of report.json).
 """
 
 from __future__ import annotations
@@ -20,32 +21,8 @@ from typing import Literal
 import ganlens
 from ganlens.errors import OptionError
 
+from . import keys  # metric keys and finding thresholds, e.g. keys.LATENT_IMPORTANCE
 from .discriminator import METHODS
-from .keys import (
-    ATTENTION_DISTANCE_INFO,
-    CONDUCTANCE_BOTTOM_UNITS,
-    CONDUCTANCE_LAYER,
-    CONDUCTANCE_RELATIVE_DELTA,
-    CONDUCTANCE_TARGET,
-    CONDUCTANCE_TOP_UNITS,
-    D_ATTENTION_DISTANCE,
-    D_CENTROID_FAKE,
-    D_CENTROID_REAL,
-    D_GRADCAM_LAYER,
-    D_IG_DELTA,
-    D_IG_RELATIVE_DELTA,
-    FIXED_OUTPUT_FRACTION,
-    FIXED_OUTPUT_LEVEL,
-    INACTIVE_WARNING,
-    LATENT_IG_RELATIVE_DELTA,
-    LATENT_IMPORTANCE,
-    LATENT_INACTIVE_DIMS,
-    LATENT_INACTIVE_FRACTION,
-    LATENT_TARGET_IMPORTANCE,
-    PIXEL_SENSITIVITY_MEAN,
-    RELATIVE_DELTA_INFO,
-    RELATIVE_DELTA_WARNING,
-)
 from .methods import DEFAULT_INTERNAL_BATCH_SIZE, integrated_gradients
 from .targets import Target, TargetFactory, parse_region, parse_spec, register_target
 
@@ -148,28 +125,6 @@ __all__ = [
     "Target",
     "TargetFactory",
     "integrated_gradients",
+    "keys",
     "register_target",
-    "LATENT_IMPORTANCE",
-    "LATENT_INACTIVE_DIMS",
-    "LATENT_INACTIVE_FRACTION",
-    "LATENT_TARGET_IMPORTANCE",
-    "LATENT_IG_RELATIVE_DELTA",
-    "PIXEL_SENSITIVITY_MEAN",
-    "FIXED_OUTPUT_FRACTION",
-    "CONDUCTANCE_LAYER",
-    "CONDUCTANCE_TARGET",
-    "CONDUCTANCE_TOP_UNITS",
-    "CONDUCTANCE_BOTTOM_UNITS",
-    "CONDUCTANCE_RELATIVE_DELTA",
-    "D_IG_DELTA",
-    "D_IG_RELATIVE_DELTA",
-    "D_ATTENTION_DISTANCE",
-    "D_CENTROID_REAL",
-    "D_CENTROID_FAKE",
-    "D_GRADCAM_LAYER",
-    "RELATIVE_DELTA_INFO",
-    "RELATIVE_DELTA_WARNING",
-    "INACTIVE_WARNING",
-    "ATTENTION_DISTANCE_INFO",
-    "FIXED_OUTPUT_LEVEL",
 ]
