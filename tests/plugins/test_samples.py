@@ -51,21 +51,31 @@ def test_scores_equal_direct_forward(image_gan):
     assert abs(section.metrics["d_score_gap"] - float(p_real - p_fake)) < 1e-6
 
 
+class Copy(torch.nn.Module):
+    """A 'generator' that returns stored images, picked by the latent."""
+
+    def __init__(self, images):
+        super().__init__()
+        self.register_buffer("images", images)
+
+    def forward(self, z):
+        idx = (z[:, 0].abs() * 1e4).long() % len(self.images)
+        return self.images[idx]
+
+
 def test_copied_training_images_give_a_ratio_near_zero(digits):
-    """A 'generator' that returns real images: its samples sit on the real data."""
-
-    class Copy(torch.nn.Module):
-        def __init__(self, images):
-            super().__init__()
-            self.register_buffer("images", images)
-
-        def forward(self, z):
-            idx = (z[:, 0].abs() * 1e4).long() % len(self.images)
-            return self.images[idx]
-
     gan = ganlens.GAN(Copy(digits.x), ganlens.LatentSpec((4,)), digits.spec)
     section = Samples().run(gan, real=digits, samples=200)
     assert section.metrics["nearest_real_ratio"] < 0.05
+
+
+def test_fresh_samples_of_the_real_distribution_give_a_ratio_near_one(digits):
+    """Samples drawn from the same distribution as the reals but not among them (the other half
+    of the digits) are as far from the reals as reals are from each other."""
+    train, other = digits.split(0.5, seed=0)
+    gan = ganlens.GAN(Copy(other.x), ganlens.LatentSpec((4,)), digits.spec)
+    section = Samples().run(gan, real=train, samples=400)
+    assert 0.8 < section.metrics["nearest_real_ratio"] < 1.25
 
 
 def test_vector_data_scatter(vector_gan):
