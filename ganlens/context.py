@@ -224,10 +224,6 @@ class AnalysisContext:
             self._feature_fns[name] = registry[name].obj.build(self)
         return self._feature_fns[name]
 
-    def embed_in(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        """``x`` embedded in feature space ``name`` (batched, no gradients, CPU float32)."""
-        return self.embed(self.feature_fn(name), x)
-
     def embed(self, embed: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """Apply ``embed`` in batches on the device without gradients; float32 on the CPU."""
         outs = []

@@ -127,9 +127,6 @@ class PluginHost:
             )
         return out
 
-    def failed(self) -> list[PluginRecord]:
-        return [r for r in self.records if r.status == "failed"]
-
     # -- registration --------------------------------------------------------------------
     def register(self, plugin: Any, record: PluginRecord) -> None:
         """Register ``plugin`` and collect its registrations, refusing duplicate names."""
