@@ -170,7 +170,7 @@ def latent_importance_figure(effect: torch.Tensor, inactive: Sequence[int], thre
         colors = ["tab:green" if float(s) >= 0 else "tab:red" for s in signed_mean]
         _ranked_bars(axes[row][0], abs_mean, colors=colors,
                      ylabel=f"mean |IG| on z\n({name} units)",
-                     title=f"Integrated Gradients of target '{name}' on each latent dimension "
+                     title=f"Integrated Gradients of target '{name}' on each latent dimension\n"
                            "(green: raises it on average, red: lowers it)")
     return fig
 
