@@ -32,6 +32,18 @@ def new_figure(width: float = 6.0, height: float = 4.0, nrows: int = 1, ncols: i
     return fig, axes
 
 
+def wrapped_title(ax: Axes, text: str, fontsize: float = 9) -> None:
+    """Set ``ax``'s title, each line wrapped at spaces to the axes' width, so that a long
+    layer or target name never runs past the figure's edge."""
+    import textwrap
+
+    width_inches = ax.get_position().width * ax.figure.get_figwidth()
+    # An average character of the default sans-serif font is about 0.55 em wide.
+    chars = max(20, int(width_inches * 72 / (0.55 * fontsize)))
+    lines = [textwrap.fill(line, chars) for line in text.split("\n")]
+    ax.set_title("\n".join(lines), fontsize=fontsize)
+
+
 def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
     """Render ``fig`` to PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ganlens.images import display_images
-from ganlens.plotting import new_figure, show_image
+from ganlens.plotting import new_figure, show_image, wrapped_title
 
 from .discriminator import METHOD_TITLES
 
@@ -149,7 +149,7 @@ def _ranked_bars(ax: Any, values: torch.Tensor, *, colors: Sequence[str], ylabel
     ax.set_xlabel("latent dimension (ranked)" + (f"; top {MAX_BARS} of {values.numel()}"
                                                   if values.numel() > MAX_BARS else ""))
     ax.set_ylabel(ylabel, fontsize=8)
-    ax.set_title(title, fontsize=9)
+    wrapped_title(ax, title, fontsize=9)
     if threshold is not None:
         ax.axhline(threshold, color="black", linestyle=":", linewidth=1,
                    label="inactive below this line")
@@ -170,7 +170,7 @@ def latent_importance_figure(effect: torch.Tensor, inactive: Sequence[int], thre
         colors = ["tab:green" if float(s) >= 0 else "tab:red" for s in signed_mean]
         _ranked_bars(axes[row][0], abs_mean, colors=colors,
                      ylabel=f"mean |IG| on z\n({name} units)",
-                     title=f"Integrated Gradients of target '{name}' on each latent dimension\n"
+                     title=f"Integrated Gradients of target '{name}' on each latent dimension "
                            "(green: raises it on average, red: lowers it)")
     return fig
 
@@ -215,6 +215,6 @@ def conductance_figure(mean: torch.Tensor, layer: str, target: str, k: int = 12)
     ax.set_xlabel(f"unit (channel) of {layer}" + (f": top and bottom {k} of {mean.numel()}"
                                                     if mean.numel() > 2 * k else ""))
     ax.set_ylabel(f"mean conductance\n({target} units)", fontsize=8)
-    ax.set_title(f"Which units of {layer} raise (green) or lower (red) target '{target}'",
-                 fontsize=9)
+    wrapped_title(ax, f"Which units of {layer} raise (green) or lower (red) target '{target}'",
+                  fontsize=9)
     return fig
