@@ -26,8 +26,8 @@ from ganlens_activations import Activations, ablate_units, ablate_units_naive
 from ganlens_activations.intervene import REPLICATED, SHARED_PREFIX
 
 import ganlens
-from ganlens.capture import run_capture
-from ganlens.models import DCGANDiscriminator, DCGANGenerator
+from ganlens.builtin.architectures import DCGANDiscriminator, DCGANGenerator
+from ganlens.core.capture import run_capture
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:

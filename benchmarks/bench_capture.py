@@ -17,7 +17,7 @@ import time
 import torch
 
 from ganlens import testing
-from ganlens.capture import CaptureRequest, run_capture
+from ganlens.core.capture import CaptureRequest, run_capture
 
 
 def plain(gan, z, batch_size):

@@ -17,12 +17,12 @@ import torch
 import torch.nn.functional as F
 
 import ganlens
-from ganlens.models import default_kwargs, get_architecture
+from ganlens.builtin.architectures import DCGAN, MLP
 
 
 def plain_loop(data, arch: str, latent_dim: int, epochs: int, batch_size: int, seed: int) -> float:
-    info = get_architecture(arch)
-    g_kw, d_kw = default_kwargs(arch, data.spec, latent_dim)
+    info = {"dcgan": DCGAN, "mlp": MLP}[arch]
+    g_kw, d_kw = info.default_kwargs(data.spec, latent_dim, None)
     torch.manual_seed(seed)
     g, d = info.generator(**g_kw), info.discriminator(**d_kw)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))

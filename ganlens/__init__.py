@@ -8,45 +8,68 @@ package with a ``ganlens`` entry point), and this Python API::
     report = ganlens.analyze(gan, real="digits", out_dir="report")
     report["mode_collapse"].metrics
 
+This package and the public modules ``ganlens.errors``, ``ganlens.capture``, ``ganlens.plotting``,
+``ganlens.images``, ``ganlens.maths``, ``ganlens.hookspecs`` and ``ganlens.testing`` are the API
+plugin authors may rely on (see ARCHITECTURE.md); everything under ``ganlens.core``,
+``ganlens.builtin`` and ``ganlens.engine`` is internal.
+
 Importing ganlens is light: umap, captum and matplotlib are imported where they are used.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import errors
-from .analyzer import Analyzer
-from .capture import CaptureRequest
-from .checkpoint import LoadOptions, load
-from .context import AnalysisContext
-from .data import Dataset, load_dataset
-from .gan import GAN, DataSpec, LatentSpec
-from .hookspecs import hookimpl
-from .report import Report
-from .runner import analyze, context
-from .section import Figure, Finding, Section, Table
-from .train import TrainResult, train
-
-
-def available_analyzers() -> dict[str, type[Analyzer]]:
-    """Every registered analyzer class by name, built-in and third-party (from entry points)."""
-    from .plugins import get_host
-
-    return {name: reg.obj for name, reg in sorted(get_host().analyzers.items())}
-
+from ._version import __version__
+from .api import (
+    Analyzer,
+    TrainResult,
+    analyze,
+    available_analyzers,
+    context,
+    load,
+    load_dataset,
+    make_host,
+    train,
+)
+from .core.capture import CaptureRequest
+from .core.checkpoint import LoadOptions
+from .core.context import AnalysisContext, PassRecord
+from .core.dataset import Dataset
+from .core.extensions import (
+    ArchitectureInfo,
+    AttributionTarget,
+    AttributionTargetInfo,
+    DatasetFormatInfo,
+    DatasetInfo,
+    FeatureSet,
+    FeatureSpaceInfo,
+)
+from .core.gan import GAN, DataSpec, LatentSpec
+from .core.report import Report
+from .core.section import Figure, Finding, Section, Table
+from .engine.host import PluginHost
+from .markers import hookimpl
 
 __all__ = [
     "GAN",
     "AnalysisContext",
     "Analyzer",
+    "ArchitectureInfo",
+    "AttributionTarget",
+    "AttributionTargetInfo",
     "CaptureRequest",
     "DataSpec",
     "Dataset",
+    "DatasetFormatInfo",
+    "DatasetInfo",
+    "FeatureSet",
+    "FeatureSpaceInfo",
     "Figure",
     "Finding",
     "LatentSpec",
     "LoadOptions",
+    "PassRecord",
+    "PluginHost",
     "Report",
     "Section",
     "Table",
@@ -59,5 +82,6 @@ __all__ = [
     "hookimpl",
     "load",
     "load_dataset",
+    "make_host",
     "train",
 ]

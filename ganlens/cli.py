@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__
+from .api import make_host
+from .engine.host import PluginHost
 from .errors import GanlensError, InputError
 
 EXIT_USAGE = 2
@@ -90,8 +92,6 @@ def _load_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     parser = _Parser(prog="ganlens", description="Explain trained GANs.")
     parser.add_argument("--version", action="version", version=f"ganlens {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -150,14 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------------------------
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from .train import train
+def cmd_train(args: argparse.Namespace, host: PluginHost) -> int:
+    from .engine.train import train
 
     result = train(
         args.dataset, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         latent_dim=args.latent_dim, width=args.width, loss=args.loss, seed=args.seed,
         device=args.device, out_dir=args.out, resume=args.resume, image_size=args.image_size,
-        progress=not args.no_progress,
+        progress=not args.no_progress, host=host,
     )
     hist = result.history["epochs"]
     if hist["epoch"]:
@@ -171,7 +171,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _load_options(args: argparse.Namespace):
-    from .checkpoint import LoadOptions
+    from .core.checkpoint import LoadOptions
 
     return LoadOptions(
         arch=args.arch, latent_dim=args.latent_dim, latent_shape=args.latent_shape,
@@ -188,9 +188,9 @@ def _names(text: str | None) -> list[str] | None:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from .analyzer import parse_option_strings
-    from .runner import analyze
+def cmd_analyze(args: argparse.Namespace, host: PluginHost) -> int:
+    from .core.analyzer import parse_option_strings
+    from .engine.runner import analyze
 
     formats = _names(args.format) or ["html", "json"]
     report = analyze(
@@ -198,40 +198,41 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         samples=args.samples, seed=args.seed, device=args.device,
         options=parse_option_strings(args.option), out_dir=args.out, formats=formats,
         batch_size=args.batch_size, load_options=_load_options(args),
-        progress=not args.no_progress,
+        progress=not args.no_progress, host=host,
     )
     print_summary(report, Path(args.out), formats)
     return report.exit_code(args.fail_on)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from .runner import analyze
-    from .train import train
+def cmd_demo(args: argparse.Namespace, host: PluginHost) -> int:
+    from .engine.runner import analyze
+    from .engine.train import train
 
     out = Path(args.out)
     epochs = args.epochs or 40
     print(f"ganlens demo: training a DCGAN on the bundled 8x8 digits ({epochs} epochs)...")
     result = train("digits", epochs=epochs, seed=args.seed, device=args.device,
-                   out_dir=out / "run", progress=not args.no_progress)
+                   out_dir=out / "run", progress=not args.no_progress, host=host)
     print(f"checkpoint: {result.checkpoint}")
     print("analyzing it with every installed analyzer...")
     report = analyze(result.checkpoint, real="digits", samples=args.samples, seed=args.seed,
-                     device=args.device, out_dir=out / "report", progress=not args.no_progress)
+                     device=args.device, out_dir=out / "report", progress=not args.no_progress,
+                     host=host)
     print_summary(report, out / "report", ["html", "json"])
     return report.exit_code(None)
 
 
-def cmd_plugins(args: argparse.Namespace) -> int:
-    from .plugins import get_host
-
-    host = get_host(set(args.disable))
+def cmd_plugins(args: argparse.Namespace, host: PluginHost) -> int:
     data = host.to_dict()
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
     for title, key in (("Analyzers", "analyzers"), ("Checkpoint loaders", "loaders"),
                        ("Architectures", "architectures"), ("Datasets", "datasets"),
-                       ("Feature spaces", "feature_spaces"), ("Report writers", "writers")):
+                       ("Dataset file formats", "dataset_formats"),
+                       ("Feature spaces", "feature_spaces"),
+                       ("Attribution targets", "attribution_targets"),
+                       ("Report writers", "writers")):
         print(f"{title}:")
         for row in data[key]:
             print(f"  {row['name']:<16} {row['distribution']} {row['version']:<8} {row['description'][:70]}")
@@ -272,21 +273,15 @@ COMMANDS = {"train": cmd_train, "analyze": cmd_analyze, "demo": cmd_demo, "plugi
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.no_progress:
-        os.environ["GANLENS_NO_PROGRESS"] = "1"
-    if args.disable:
-        from . import plugins
-
-        existing = os.environ.get(plugins.DISABLE_ENV, "")
-        os.environ[plugins.DISABLE_ENV] = ",".join(filter(None, [existing, *args.disable]))
-    if args.debug:
-        os.environ["GANLENS_DEBUG"] = "1"
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     try:
-        return COMMANDS[args.command](args)
+        # The edge: flags and environment become the host's settings, passed down from here.
+        host = make_host(disable=args.disable, progress=False if args.no_progress else None,
+                         debug=True if args.debug else None)
+        return COMMANDS[args.command](args, host)
     except (GanlensError, InputError) as exc:
         if args.debug:
             traceback.print_exc()

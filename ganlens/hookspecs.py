@@ -2,8 +2,9 @@
 
 A plugin is a module (or object) with functions of these names decorated with
 ``ganlens.hookimpl``, registered through the ``ganlens`` entry-point group of its distribution.
-The built-in parts of ganlens (architectures, datasets, loaders, feature spaces, writers and the
-analyzers under ``plugins/``) are plugins of exactly this kind.
+The built-in parts of ganlens (the extensions in ``ganlens/builtin/`` and the analyzers under
+``plugins/``) are plugins of exactly this kind. Every hook is called through pluggy, and the host
+calls ``check_pending()``: a ``@hookimpl`` whose name is not a hook here is refused with its name.
 
 Hooks that collect (``ganlens_register_*``, ``ganlens_write_report``) return lists that ganlens
 flattens; a duplicate name across plugins is an error that names both. Hooks that ask "who
@@ -13,22 +14,23 @@ handles this?" (``ganlens_load_checkpoint``) are ``firstresult``: the first non-
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import pluggy
+from .markers import PROJECT_NAME, hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from .analyzer import AnalysisContext, Analyzer
-    from .checkpoint import CheckpointSource, LoadOptions
-    from .data import DatasetInfo
-    from .features import FeatureSpaceInfo
-    from .gan import GAN
-    from .models import ArchitectureInfo
-    from .report import Report
-
-PROJECT_NAME = "ganlens"
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+    from .core.analyzer import BaseAnalyzer
+    from .core.checkpoint import CheckpointSource, LoadOptions
+    from .core.context import AnalysisContext
+    from .core.extensions import (
+        ArchitectureInfo,
+        AttributionTargetInfo,
+        DatasetFormatInfo,
+        DatasetInfo,
+        FeatureSpaceInfo,
+    )
+    from .core.gan import GAN
+    from .core.report import Report
 
 
 # --------------------------------------------------------------------------------------------
@@ -37,7 +39,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def ganlens_register_analyzers() -> list[type[Analyzer]]:
+def ganlens_register_analyzers() -> list[type[BaseAnalyzer]]:
     """Analyzer classes this plugin provides.
 
     Returns:
@@ -51,8 +53,9 @@ def ganlens_register_architectures() -> list[ArchitectureInfo]:
     """Network architectures, by name, that checkpoints can name and ``--arch`` can pick.
 
     Returns:
-        A list of :class:`ganlens.models.ArchitectureInfo` (a name, a generator factory, an
-        optional discriminator factory, a description).
+        A list of :class:`ganlens.ArchitectureInfo` (a name, a generator factory, an
+        optional discriminator factory, a description, what data it supports, and the default
+        keyword arguments ``ganlens train`` builds it with).
     """
 
 
@@ -61,8 +64,19 @@ def ganlens_register_datasets() -> list[DatasetInfo]:
     """Named datasets (``ganlens train NAME``, ``--real NAME``).
 
     Returns:
-        A list of :class:`ganlens.data.DatasetInfo`. A dataset with known mode centres
-        (like ``ring8``) declares them on the :class:`ganlens.data.Dataset` it builds.
+        A list of :class:`ganlens.DatasetInfo`. A dataset with known mode centres
+        (like ``ring8``) declares them on the :class:`ganlens.Dataset` it builds.
+    """
+
+
+@hookspec
+def ganlens_register_dataset_formats() -> list[DatasetFormatInfo]:
+    """File formats that a dataset path (``--real PATH``, ``ganlens train PATH``) can be in.
+
+    Returns:
+        A list of :class:`ganlens.DatasetFormatInfo` (a name, ``claims(path)``, ``read(path)``,
+        a description). A path is read by the first registered format that claims it, the
+        built-in ones (image folders, IDX, .npy, .npz) first.
     """
 
 
@@ -71,7 +85,18 @@ def ganlens_register_feature_spaces() -> list[FeatureSpaceInfo]:
     """Feature spaces in which metrics compare fakes and reals.
 
     Returns:
-        A list of :class:`ganlens.features.FeatureSpaceInfo`.
+        A list of :class:`ganlens.FeatureSpaceInfo`.
+    """
+
+
+@hookspec
+def ganlens_register_attribution_targets() -> list[AttributionTargetInfo]:
+    """Scalar targets of G(z) that the attributions analyzer can explain
+    (``--option attributions.targets=NAME[:ARGUMENT]``).
+
+    Returns:
+        A list of :class:`ganlens.AttributionTargetInfo`; each ``build(ctx, argument)``
+        returns a :class:`ganlens.AttributionTarget`.
     """
 
 
@@ -90,13 +115,16 @@ def ganlens_report_formats() -> list[str]:
 
 
 @hookspec(firstresult=True)
-def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> GAN | None:
+def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions,
+                            host: Any) -> GAN | None:
     """Load a GAN from a file, or return None when the file is not of this loader's format.
 
     Args:
         source: the file, with its first bytes and a cached ``torch.load(weights_only=True)``.
             Decide by content, never by the extension alone.
         options: what the user gave: ``--arch``, shapes, discriminator, ``--trust-pickle``, device.
+        host: the plugin host (its ``architectures`` registry names the networks a checkpoint
+            can be built with). An implementation may leave this argument out.
 
     Returns:
         A :class:`ganlens.GAN`, or None to let the next loader try. Raise
@@ -146,3 +174,5 @@ def _hook_names() -> list[str]:
 
 
 HOOK_NAMES: list[str] = _hook_names()
+
+__all__ = ["HOOK_NAMES", "PROJECT_NAME", "hookimpl", "hookspec"]

@@ -16,10 +16,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from .analyzer import Analyzer
-from .data import Dataset
-from .gan import GAN, DataSpec, LatentSpec
-from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from .api import analyze
+from .builtin.architectures import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+)
+from .core.analyzer import BaseAnalyzer as Analyzer
+from .core.dataset import Dataset
+from .core.gan import GAN, DataSpec, LatentSpec
+from .engine.host import PluginHost
 
 
 def tiny_image_gan(side: int = 8, channels: int = 1, latent_dim: int = 8, *,
@@ -83,18 +90,16 @@ def hook_count(gan: GAN) -> int:
 
 def check_analyzer_contract(analyzer: Analyzer | type[Analyzer], gan: GAN,
                             real: Dataset | str | None = None, *, samples: int = 64,
-                            seed: int = 0) -> Any:
+                            seed: int = 0, host: PluginHost | None = None) -> Any:
     """Run ``analyzer`` twice on ``gan`` and check the contract; returns the first Section.
 
     Raises AssertionError-like ``ValueError`` with what broke: a failed section, hooks left
     behind, or numbers that differ between two runs with the same seed.
     """
-    from .runner import analyze
-
     inst = analyzer if isinstance(analyzer, Analyzer) else analyzer()
     before = hook_count(gan)
     reports = [analyze(gan, analyzers=[inst], real=real, samples=samples, seed=seed,
-                       progress=False) for _ in range(2)]
+                       progress=False, host=host) for _ in range(2)]
     sections = [r.sections[0] for r in reports]
     first = sections[0]
     if first.status == "failed":

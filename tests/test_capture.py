@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ganlens import testing
-from ganlens.capture import CaptureRequest, layer_names, merge_requests, run_capture
+from ganlens.core.capture import CaptureRequest, layer_names, merge_requests, run_capture
 from ganlens.errors import InputError
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ganlens
-from ganlens.checkpoint import FORMAT_TAG, save_checkpoint
+from ganlens.core.checkpoint import FORMAT_TAG, save_checkpoint
 from ganlens.errors import CheckpointError
 
 

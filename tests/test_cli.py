@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
+import ganlens
 from ganlens import cli
-from ganlens.plugins import build_host
 
 ROOT_EXAMPLE = "examples/third_party_dcgan.py:Generator"
 
@@ -49,7 +49,7 @@ def test_third_party_generator_through_the_cli(capsys, tmp_path, shared_data):
 
 
 def test_fail_on_gates_on_findings(capsys, tmp_path, digits_run):
-    if "brightness" not in build_host().analyzers:
+    if "brightness" not in ganlens.make_host().analyzers:
         pytest.skip("examples/custom_analyzer is not installed")
     args = ["analyze", digits_run.checkpoint, "--analyzers", "brightness", "--samples", "64",
             "--out", tmp_path, "--option", "brightness.tolerance=0"]
@@ -97,7 +97,7 @@ def test_train_command(capsys, tmp_path):
     (["analyze", "{ckpt}", "--option", "samples.colour=red"], "has no option 'colour'"),
     (["analyze", "{ckpt}", "--option", "oops"], "expected NAME.KEY=VALUE"),
     (["analyze", "{ckpt}", "--real", "{tmp}/nowhere"], "does not exist"),
-    (["analyze", "{ckpt}", "--real", "{tmp}/empty_dir"], "no PNG or JPEG images"),
+    (["analyze", "{ckpt}", "--real", "{tmp}/empty_dir"], "no dataset format reads this folder; expected one of: folder (a folder of PNG/JPEG images"),
     (["analyze", "{ckpt}", "--real", "{shared}/mnist"], "generator makes 8x8"),
     (["analyze", "{ckpt}", "--format", "pdf"], "unknown report format 'pdf'"),
     (["train", "imagenet"], "unknown dataset 'imagenet'"),

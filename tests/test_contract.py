@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from ganlens import make_host as get_host
 from ganlens import testing
-from ganlens.plugins import get_host
 
 ANALYZERS = sorted(get_host().analyzers)
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import ganlens
-from ganlens.data import grid25_centres, ring8_centres
+from ganlens.builtin.datasets import grid25_centres, ring8_centres
 from ganlens.errors import DatasetError
 
 
@@ -129,7 +129,7 @@ def test_missing_path(tmp_path):
 
 def test_folder_without_images(tmp_path):
     (tmp_path / "readme.txt").write_text("hi")
-    with pytest.raises(DatasetError, match="no PNG or JPEG images"):
+    with pytest.raises(DatasetError, match="no dataset format reads this folder"):
         ganlens.load_dataset(tmp_path)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ganlens import cli
-from ganlens.report.schema import validate
+from ganlens.core.schema import validate
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -162,7 +162,7 @@ def test_third_party_generator_loads_with_all_keys_and_makes_digits(third_party_
     # as it does real digits, and no sample of the same architecture with random weights.
     import runpy
 
-    from ganlens.classifier import train_classifier
+    from ganlens.builtin.classifier import train_classifier
 
     mnist = ganlens.load_dataset(shared_data / "mnist")
     clf = train_classifier(mnist)

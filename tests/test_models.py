@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ganlens.errors import ArchitectureError
-from ganlens.models import (
+import ganlens
+from ganlens.builtin.architectures import (
     DCGANDiscriminator,
     DCGANGenerator,
     MLPDiscriminator,
     MLPGenerator,
     dcgan_plan,
-    get_architecture,
 )
+from ganlens.core.extensions import lookup_architecture
+from ganlens.errors import ArchitectureError
 
 
 @pytest.mark.parametrize("side", [8, 12, 16, 28, 32, 64])
@@ -59,4 +60,4 @@ def test_mlp_flat_output_and_discriminator():
 
 def test_unknown_architecture_lists_known():
     with pytest.raises(ArchitectureError, match="unknown architecture 'resnet'.*dcgan, mlp"):
-        get_architecture("resnet")
+        lookup_architecture("resnet", ganlens.make_host().architectures)

@@ -10,7 +10,7 @@ import pytest
 
 import ganlens
 from ganlens import cli, hookspecs
-from ganlens.plugins import CORE_PLUGINS, build_host, reset
+from ganlens.engine.host import entry_points
 
 PLUGIN = textwrap.dedent('''
     import ganlens
@@ -45,11 +45,10 @@ def third_party(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
     yield
-    reset()
 
 
 def test_a_broken_plugin_is_named_and_the_rest_work(third_party):
-    host = build_host()
+    host = ganlens.make_host()
     broken = host.record_for("broken")
     assert broken.status == "failed" and broken.distribution == "broken-plugin"
     assert broken.version == "1.2.3" and "no_such_module_for_ganlens_tests" in broken.error
@@ -57,7 +56,7 @@ def test_a_broken_plugin_is_named_and_the_rest_work(third_party):
 
 
 def test_a_duplicate_analyzer_name_names_both_plugins(third_party):
-    host = build_host()
+    host = ganlens.make_host()
     dup = host.record_for("dup")
     assert dup.status == "failed"
     assert "'samples' is registered twice" in dup.error
@@ -66,10 +65,10 @@ def test_a_duplicate_analyzer_name_names_both_plugins(third_party):
 
 
 def test_blocking_by_argument_and_environment(monkeypatch):
-    host = build_host({"samples"})
+    host = ganlens.make_host(disable={"samples"})
     assert "samples" not in host.analyzers and host.record_for("samples").status == "blocked"
     monkeypatch.setenv("GANLENS_DISABLE_PLUGINS", "markdown, samples")
-    host = build_host()
+    host = ganlens.make_host()
     assert "md" not in host.formats and "samples" not in host.analyzers
 
 
@@ -84,7 +83,7 @@ def test_core_imports_no_analyzer_by_name():
 
 
 def test_every_hook_is_documented_and_implemented_somewhere():
-    host = build_host()
+    host = ganlens.make_host()
     for name in hookspecs.HOOK_NAMES:
         spec = getattr(hookspecs, name)
         assert spec.__doc__ and len(spec.__doc__) > 40, name
@@ -102,20 +101,20 @@ def test_plugins_command_json(capsys):
             "image_stats"} <= names
     for key in ("loaders", "architectures", "datasets", "feature_spaces", "writers"):
         assert data[key] and all(r["distribution"] and r["version"] for r in data[key])
-    assert len(data["plugins"]) >= len(CORE_PLUGINS)
+    builtin = [ep for ep in entry_points() if ep.dist is not None and ep.dist.metadata["Name"] == "ganlens"]
+    assert len([p for p in data["plugins"] if p["builtin"]]) == len(builtin) >= 16
 
 
 def test_plugins_command_text_and_disable(capsys):
     assert cli.main(["plugins", "--disable", "latent"]) == 0
     out = capsys.readouterr().out
     assert "Analyzers:" in out and "Plugins not loaded:" in out and "latent" in out
-    reset()
 
 
 def test_example_third_party_analyzer_is_discovered(tmp_path, digits_gan):
     """examples/custom_analyzer is installed as its own distribution (.ci/run and the README's
     test command install it): ganlens finds it, runs it, and the report shows it."""
-    host = build_host()
+    host = ganlens.make_host()
     if "brightness" not in host.analyzers:
         pytest.skip("examples/custom_analyzer is not installed (pip install -e examples/custom_analyzer)")
     entry = host.analyzers["brightness"]

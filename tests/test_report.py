@@ -7,9 +7,9 @@ import json
 import pytest
 
 import ganlens
+from ganlens.core.schema import validate
 from ganlens.errors import OptionError
 from ganlens.plotting import new_figure
-from ganlens.report.schema import validate
 
 
 class Hostile(ganlens.Analyzer):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ganlens
-from ganlens import plugins, testing
+from ganlens import testing
 from ganlens.errors import OptionError, PluginError, SkipAnalysis
 
 
@@ -145,14 +145,9 @@ def test_analysis_hooks_are_called(image_gan):
         def ganlens_analysis_finished(self, report):
             seen.append(("finished", len(report.sections)))
 
-    from ganlens.plugins import get_host
-
-    host = get_host()
-    host.pm.register(Listener(), name="listener")
-    try:
-        ganlens.analyze(image_gan, analyzers=["samples"], samples=8, progress=False)
-    finally:
-        host.pm.unregister(name="listener")
+    host = ganlens.make_host(plugins=[("listener", lambda: Listener())])
+    assert host.record_for("listener").status == "loaded"
+    ganlens.analyze(image_gan, analyzers=["samples"], samples=8, progress=False, host=host)
     assert seen == [("started", 8), ("finished", 1)]
 
 
@@ -179,7 +174,7 @@ def test_all_analyzers_one_shared_pass_counted_extra_passes_and_determinism(digi
     """Every built-in analyzer together: the generator runs the shared pass once, every other
     call is an extra pass an analyzer asked for through the context, no analyzer fails, and the
     same seed gives the same report.json (timings aside)."""
-    builtin = [n for n, r in plugins.get_host().analyzers.items() if r.distribution == "ganlens"]
+    builtin = [n for n, r in ganlens.make_host().analyzers.items() if r.distribution == "ganlens"]
     runs = []
     for _ in range(2):
         with testing.count_forward_calls(digits_gan.generator) as calls:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ganlens.images import display_images, upsample_map
+from ganlens.maths import plane_2d
 from ganlens.plotting import new_figure
 
 from .intervene import InterventionResult
@@ -186,16 +187,10 @@ def top_samples_figure(layer: LayerInfo, units: list[int], top_val: torch.Tensor
 
 
 def project_2d(x: torch.Tensor, reference: torch.Tensor) -> tuple[torch.Tensor, tuple[str, str]]:
-    """Vectors in 2-D: their first coordinates, or the reference's first two principal axes."""
-    x = x.flatten(1).float()
-    if x.shape[1] == 1:
-        return torch.cat([x, torch.zeros_like(x)], 1), ("x[0]", "(none)")
-    if x.shape[1] == 2:
-        return x, ("x[0]", "x[1]")
-    ref = reference.flatten(1).float()
-    mean = ref.mean(0)
-    basis = torch.linalg.svd(ref - mean, full_matrices=False).Vh[:2].T
-    return (x - mean) @ basis, ("PC 1", "PC 2")
+    """Vectors in 2-D (:func:`ganlens.maths.plane_2d`): their first coordinates, or the
+    reference's first two principal axes."""
+    project, axis = plane_2d(reference)
+    return project(x), axis
 
 
 def unit_scatter_figure(layer: LayerInfo, units: list[int], acts: torch.Tensor,

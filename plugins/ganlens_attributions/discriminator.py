@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ganlens import GAN
 from ganlens.errors import AnalyzerError
-from ganlens.gan import GAN
 
 from . import methods as m
 

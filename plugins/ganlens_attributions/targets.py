@@ -14,60 +14,27 @@ Targets are named in the analyzer's ``targets`` option as ``NAME`` or ``NAME:ARG
 - ``classifier`` — the logit of each sample's predicted class under the classifier ganlens
   trains on labelled real data; ``classifier:K`` the logit of class K (index or name).
 
-A plugin adds one with :func:`register_target` (at import time of its package) or through the
-``ganlens_attributions.targets`` entry-point group, whose objects are factories
-``factory(ctx, argument) -> Target``.
+A plugin adds one through the ``ganlens_register_attribution_targets`` hook, returning
+:class:`ganlens.AttributionTargetInfo` entries whose ``build(ctx, argument)`` makes a
+:class:`ganlens.AttributionTarget`; ``ganlens plugins`` lists them with the plugin they came from.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 import torch
 
+import ganlens
 from ganlens.errors import FeatureUnavailable, OptionError, PluginError
 
 if TYPE_CHECKING:
-    from ganlens.context import AnalysisContext
+    from ganlens import AnalysisContext
 
-ENTRY_POINT_GROUP = "ganlens_attributions.targets"
-
-
-@dataclass
-class Target:
-    """A scalar function of generated data.
-
-    Args:
-        name: the spec it was built from (``discriminator``, ``classifier:3``, ...).
-        description: one line for the report (what the number is).
-        fn: maps a batch of data (B, *data shape), on the GAN's device, to (B,) scalars, or
-            to (B, K) outputs when ``select`` is given.
-        select: optional; maps the batch of end points (B, *data shape) to (B,) indices of
-            the output to explain for each sample (e.g. its predicted class). The index stays
-            fixed along an integration path.
-        modules: networks the target runs (their parameters are frozen during attributions).
-    """
-
-    name: str
-    description: str
-    fn: Callable[[torch.Tensor], torch.Tensor]
-    select: Callable[[torch.Tensor], torch.Tensor] | None = None
-    modules: tuple[torch.nn.Module, ...] = ()
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x)
-
-    def indices(self, x: torch.Tensor) -> torch.Tensor | None:
-        """The per-sample output indices for end points ``x`` (None for a scalar target)."""
-        if self.select is None:
-            return None
-        with torch.no_grad():
-            return self.select(x).reshape(-1).long()
-
+Target = ganlens.AttributionTarget
+"""A scalar function of generated data (:class:`ganlens.AttributionTarget`)."""
 
 TargetFactory = Callable[["AnalysisContext", "str | None"], Target]
 """``factory(ctx, argument) -> Target``; raise :class:`ganlens.errors.FeatureUnavailable` with
@@ -75,60 +42,16 @@ the reason when the target does not apply to this GAN, :class:`ganlens.errors.Op
 the argument is malformed."""
 
 
-@dataclass(frozen=True)
-class TargetInfo:
-    name: str
-    factory: TargetFactory
-    description: str
-    source: str = "ganlens_attributions"
+def registered_targets(ctx: AnalysisContext) -> dict[str, ganlens.AttributionTargetInfo]:
+    """Every target the run's plugin host knows: the built-in ones and those plugins register
+    through ``ganlens_register_attribution_targets``."""
+    table = getattr(ctx.host, "attribution_targets", None) or {}
+    return {name: entry.obj for name, entry in table.items()}
 
 
-_REGISTRY: dict[str, TargetInfo] = {}
-_ENTRY_POINTS_LOADED = False
-
-
-def register_target(name: str, factory: TargetFactory, description: str = "", *,
-                    source: str = "") -> None:
-    """Make ``name`` usable in the ``attributions.targets`` option.
-
-    Raises:
-        PluginError: ``name`` is empty, contains ``:`` or ``,``, or is already registered.
-    """
-    if not name or ":" in name or "," in name or name != name.strip():
-        raise PluginError(f"attribution target name {name!r}: expected a word without ':' or ','")
-    if not callable(factory):
-        raise PluginError(f"attribution target {name!r}: the factory {factory!r} is not callable")
-    if name in _REGISTRY and _REGISTRY[name].factory is not factory:
-        raise PluginError(f"attribution target {name!r} is registered twice: by "
-                          f"{_REGISTRY[name].source} and by {source or 'a caller'}")
-    _REGISTRY[name] = TargetInfo(name, factory, description, source or "a caller")
-
-
-def _load_entry_points() -> None:
-    global _ENTRY_POINTS_LOADED
-    if _ENTRY_POINTS_LOADED:
-        return
-    _ENTRY_POINTS_LOADED = True
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            factory = ep.load()
-        except Exception as exc:  # one broken plugin must not hide the built-in targets
-            raise PluginError(f"attribution target {ep.name!r} from {ep.value} failed to load: "
-                              f"{type(exc).__name__}: {exc}") from exc
-        register_target(ep.name, factory, (factory.__doc__ or "").strip().split("\n")[0],
-                        source=ep.value)
-
-
-def registered_targets() -> dict[str, TargetInfo]:
-    """Every known target: the built-in ones, registered ones and entry points."""
-    _load_entry_points()
-    return dict(_REGISTRY)
-
-
-def parse_spec(spec: str) -> tuple[str, str | None]:
-    """``"classifier:3"`` → ``("classifier", "3")``; checks that the name is known."""
+def parse_spec(spec: str, known: dict[str, ganlens.AttributionTargetInfo]) -> tuple[str, str | None]:
+    """``"classifier:3"`` → ``("classifier", "3")``; checks that the name is in ``known``."""
     name, sep, arg = spec.strip().partition(":")
-    known = registered_targets()
     if name not in known:
         raise OptionError(f"option attributions.targets: unknown target {name!r}; expected one of "
                           f"{', '.join(sorted(known))} (NAME or NAME:ARGUMENT)")
@@ -137,11 +60,12 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 def build_target(ctx: AnalysisContext, spec: str) -> Target:
     """The target for ``spec``; raises FeatureUnavailable when it does not apply."""
-    name, arg = parse_spec(spec)
-    target = registered_targets()[name].factory(ctx, arg)
+    known = registered_targets(ctx)
+    name, arg = parse_spec(spec, known)
+    target = known[name].build(ctx, arg)
     if not isinstance(target, Target):
         raise PluginError(f"attribution target {name!r} returned {type(target).__name__}, "
-                          "expected a ganlens_attributions.Target")
+                          "expected a ganlens.AttributionTarget")
     return target
 
 
@@ -238,6 +162,10 @@ def classifier_target(ctx: AnalysisContext, arg: str | None) -> Target:
                   lambda x: logits(x)[:, k], modules=(model,))
 
 
-register_target("discriminator", discriminator_target, "D's logit")
-register_target("region", region_target, "the sum of the data values in a box (fractions)")
-register_target("classifier", classifier_target, "a logit of the real-data classifier")
+BUILTIN_TARGETS = [
+    ganlens.AttributionTargetInfo("discriminator", discriminator_target, "D's logit"),
+    ganlens.AttributionTargetInfo("region", region_target,
+                                  "the sum of the data values in a box (fractions)"),
+    ganlens.AttributionTargetInfo("classifier", classifier_target,
+                                  "a logit of the real-data classifier"),
+]

@@ -19,6 +19,7 @@ from torch import nn
 
 import ganlens
 from ganlens.capture import ACTIVATION_LAYERS, UNIT_LAYERS
+from ganlens.maths import pca
 
 from . import keys
 from .embedding import single_threaded
@@ -141,21 +142,13 @@ def ganspace(z: torch.Tensor, h: torch.Tensor, k: int) -> Directions:
     """GANSpace: PCA of activations ``h`` (n, M), then the latent direction of each component
     by least-squares regression of the latents ``z`` (n, D) on the PCA coordinates; with each
     component's explained-variance ratio."""
-    hc = h.double() - h.double().mean(0)
+    fit = pca(h, k)
     zc = z.reshape(len(z), -1).double()
     zc = zc - zc.mean(0)
-    total = (hc**2).sum().clamp_min(1e-300)
-    if hc.shape[1] <= hc.shape[0]:
-        vals, vecs = torch.linalg.eigh(hc.T @ hc)
-        vals, vecs = vals.flip(0)[:k].clamp_min(0), vecs.flip(1)[:, :k]
-        coords = hc @ vecs
-    else:  # more units than samples: the Gram matrix gives the same components
-        vals, vecs = torch.linalg.eigh(hc @ hc.T)
-        vals, vecs = vals.flip(0)[:k].clamp_min(0), vecs.flip(1)[:, :k]
-        coords = vecs * vals.sqrt()
+    coords, vals, total = fit.scores, fit.variances, fit.total
     u = torch.linalg.lstsq(coords, zc).solution  # (k, D): z ≈ coords @ u
     norms = u.norm(dim=1, keepdim=True).clamp_min(1e-300)
-    return Directions((u / norms).float(), (vals / total).float())
+    return Directions((u / norms).float(), (vals / max(total, 1e-300)).float())
 
 
 def cosine_table(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ganlens.maths import knn, pca
+
 N_NEIGHBORS = 15
 MIN_DIST = 0.1
 N_EPOCHS = 200
@@ -80,45 +82,26 @@ def as_matrix(x: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def pca_project(x: np.ndarray, dims: int) -> np.ndarray:
-    """Project centred ``x`` on its top ``dims`` principal components (covariance eigh in
+    """Project centred ``x`` on its top ``dims`` principal components (:func:`ganlens.maths.pca`,
     float64: deterministic, cheap for the d ≤ a few thousand of feature vectors)."""
     if dims <= 0 or x.shape[1] <= dims:
         return x
-    xc = torch.from_numpy(x).double()
-    xc = xc - xc.mean(0)
-    if xc.shape[0] <= xc.shape[1]:
-        # More dimensions than points: the Gram matrix is the smaller one.
-        vals, vecs = torch.linalg.eigh(xc @ xc.T)
-        top = vecs[:, -dims:].flip(1) * vals[-dims:].flip(0).clamp_min(0).sqrt()
-        return top.float().numpy().copy()
-    _vals, vecs = torch.linalg.eigh(xc.T @ xc)
-    return (xc @ vecs[:, -dims:].flip(1)).float().numpy().copy()
+    return pca(x, dims).scores.float().numpy().copy()
 
 
 def exact_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``k`` nearest neighbours of every row (itself first, at distance 0), in torch.
-
-    Candidates come from a float32 matrix product; the chosen distances are recomputed from
-    differences so that they are exact to float32 rounding.
-    """
-    xt = torch.from_numpy(x).float()
-    n = xt.shape[0]
+    """Exact ``k`` nearest neighbours of every row, itself first at distance 0, then the
+    ``k - 1`` nearest others by :func:`ganlens.maths.knn` (ties to the lower index)."""
+    n = x.shape[0]
     k = min(k, n)
-    sq = (xt * xt).sum(1)
-    idx_out = np.empty((n, k), dtype=np.int32)
-    dist_out = np.empty((n, k), dtype=np.float32)
-    for start in range(0, n, _KNN_CHUNK):
-        block = xt[start : start + _KNN_CHUNK]
-        rows = torch.arange(start, start + block.shape[0])
-        d2 = sq[rows, None] + sq[None, :] - 2.0 * (block @ xt.T)
-        d2[torch.arange(block.shape[0]), rows] = -1.0  # each point is its own first neighbour
-        idx = d2.topk(k, dim=1, largest=False).indices
-        dist = (block[:, None, :] - xt[idx]).norm(dim=2)
-        dist[:, 0] = torch.where(idx[:, 0] == rows, 0.0, dist[:, 0])
-        dist, order = dist.sort(dim=1, stable=True)
-        idx_out[start : start + len(block)] = idx.gather(1, order).numpy()
-        dist_out[start : start + len(block)] = dist.numpy()
-    return idx_out, dist_out
+    idx = np.empty((n, k), dtype=np.int32)
+    dist = np.zeros((n, k), dtype=np.float32)
+    idx[:, 0] = np.arange(n)
+    if k > 1:
+        found = knn(np.ascontiguousarray(x, dtype=np.float32), k - 1, indices=True)
+        idx[:, 1:] = found["indices"].numpy()
+        dist[:, 1:] = found["distances"].numpy()
+    return idx, dist
 
 
 def smooth_knn_dist(dists: np.ndarray, k: float, n_iter: int = 64) -> tuple[np.ndarray, np.ndarray]:

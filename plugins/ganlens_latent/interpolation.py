@@ -13,34 +13,13 @@ import torch
 
 import ganlens
 from ganlens.errors import FeatureUnavailable, OptionError
+from ganlens.maths import interpolate
 
 from . import keys
 from .plots import image_rows, panels, projector
 
 STRIP_STEPS = 9
 TINY = 1e-12
-
-
-def interpolate(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor, kind: str) -> torch.Tensor:
-    """Points between rows of ``z0`` and ``z1`` (P, D) at ``t`` (P, T): (P, T, D).
-
-    ``linear``: (1 - t) z0 + t z1. ``spherical``: the direction moves along the great circle
-    (Shoemake 1985) while the norm moves linearly, which keeps norms typical of a Gaussian prior;
-    (anti)parallel pairs, such as every pair of a 1-D latent, fall back to linear.
-    """
-    t = t[..., None]
-    a, b = z0[:, None, :], z1[:, None, :]
-    lin = (1 - t) * a + t * b
-    if kind == "linear":
-        return lin
-    na, nb = z0.norm(dim=1).clamp_min(TINY), z1.norm(dim=1).clamp_min(TINY)
-    ua, ub = (z0 / na[:, None])[:, None, :], (z1 / nb[:, None])[:, None, :]
-    omega = torch.arccos((ua * ub).sum(-1, keepdim=True).clamp(-1.0, 1.0))
-    sin = torch.sin(omega).clamp_min(TINY)
-    unit = (torch.sin((1 - t) * omega) * ua + torch.sin(t * omega) * ub) / sin
-    sph = unit * ((1 - t) * na[:, None, None] + t * nb[:, None, None])
-    # Parallel or antiparallel pairs (all pairs of a 1-D latent) have no unique great circle.
-    return torch.where((omega < 1e-3) | (torch.pi - omega < 1e-3), lin, sph)
 
 
 def path_kind(option: str, gan: ganlens.GAN) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ganlens.images import display_images, make_grid
+from ganlens.maths import plane_2d
 from ganlens.plotting import new_figure, show_image
 
 
@@ -37,16 +38,8 @@ def image_rows(images: torch.Tensor, value_range: tuple[float, float], row_label
 def projector(reference: torch.Tensor) -> tuple[Callable[[torch.Tensor], np.ndarray], tuple[str, str]]:
     """A map from vectors to 2-D for plots: the coordinates themselves for 1 or 2 dimensions,
     else the projection on the first two principal components of ``reference``."""
-    ref = reference.detach().float().reshape(len(reference), -1)
-    d = ref.shape[1]
-    if d == 1:
-        return (lambda x: torch.cat([x.reshape(len(x), -1).float(),
-                                     torch.zeros(len(x), 1)], 1).numpy()), ("x[0]", "(none)")
-    if d == 2:
-        return (lambda x: x.reshape(len(x), -1).float().numpy()), ("x[0]", "x[1]")
-    mean = ref.mean(0)
-    basis = torch.linalg.svd(ref - mean, full_matrices=False).Vh[:2].T
-    return (lambda x: ((x.reshape(len(x), -1).float() - mean) @ basis).numpy()), ("PC 1", "PC 2")
+    project, axis = plane_2d(reference.detach())
+    return (lambda x: project(x.detach()).numpy()), axis
 
 
 def scatter_panel(ax: Any, coords: np.ndarray, values: np.ndarray | None, *, kind: str,

@@ -14,34 +14,12 @@ from ganlens.errors import AnalyzerError, FeatureUnavailable, OptionError
 
 from . import compare as C
 from . import figures, verdict
-from .modes import class_coverage, coverage_min_count, histogram_js, mode_coverage
+from .modes import Counted, class_coverage, coverage_min_count, histogram_js, mode_coverage
 
 MODES_COVERED, MODES_TOTAL = "modes_covered", "modes_total"
 HIGH_QUALITY_FRACTION, MODE_HISTOGRAM_JS = "high_quality_fraction", "mode_histogram_js"
 CLASSES_COVERED, CLASSES_TOTAL = "classes_covered", "classes_total"
 CLASS_KL, CLASSIFIER_ACCURACY = "class_kl", "classifier_accuracy"
-
-
-@dataclass
-class Counted:
-    """Modes or classes: what the fakes cover, beside a real sample of the same size."""
-
-    kind: str  # "mode" or "class"
-    names: list[str]
-    counts: np.ndarray  # fakes per mode/class (high-quality fakes for modes)
-    reference: np.ndarray  # real samples per mode/class (all the real data)
-    baseline_counts: np.ndarray  # a real sample of N, labelled the same way as the fakes
-    covered: np.ndarray
-    covered_count: int
-    total: int
-    baseline_covered: int
-    n_fake: int
-    n_baseline: int
-    rule: str  # how "covered" was decided, for captions and findings
-    high_quality: tuple[float, float] | None = None  # modes: fake and baseline HQ fractions
-    radius: float | None = None  # modes: the high-quality radius
-    nearest_mode: torch.Tensor | None = None  # modes: each fake's nearest centre
-    high_quality_mask: torch.Tensor | None = None  # modes: (N,) bool
 
 
 class ModeCollapse(ganlens.Analyzer):

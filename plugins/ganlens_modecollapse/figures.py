@@ -18,7 +18,7 @@ from .verdict import plural
 if TYPE_CHECKING:
     import ganlens
 
-    from .analyzer import Counted
+    from .modes import Counted
 
 FAKE, REAL = "tab:blue", "tab:grey"
 MAX_PAIRS = 8

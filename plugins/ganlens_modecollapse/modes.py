@@ -135,3 +135,25 @@ def class_coverage(predicted: Any, real_labels: Any, num_classes: int, *,
         ratio = np.where(present, fake_share / np.where(present, real_share, 1.0), np.nan)
     return ClassResult(int(covered.sum()), int(present.sum()), kl, int(min_count), counts,
                        real_counts, covered, ratio)
+
+
+@dataclass
+class Counted:
+    """Modes or classes: what the fakes cover, beside a real sample of the same size."""
+
+    kind: str  # "mode" or "class"
+    names: list[str]
+    counts: np.ndarray  # fakes per mode/class (high-quality fakes for modes)
+    reference: np.ndarray  # real samples per mode/class (all the real data)
+    baseline_counts: np.ndarray  # a real sample of N, labelled the same way as the fakes
+    covered: np.ndarray
+    covered_count: int
+    total: int
+    baseline_covered: int
+    n_fake: int
+    n_baseline: int
+    rule: str  # how "covered" was decided, for captions and findings
+    high_quality: tuple[float, float] | None = None  # modes: fake and baseline HQ fractions
+    radius: float | None = None  # modes: the high-quality radius
+    nearest_mode: torch.Tensor | None = None  # modes: each fake's nearest centre
+    high_quality_mask: torch.Tensor | None = None  # modes: (N,) bool

@@ -29,7 +29,7 @@ from .stats import one_sided_greater, two_proportion_z_test
 if TYPE_CHECKING:
     import ganlens
 
-    from .analyzer import Counted
+    from .modes import Counted
 
 FAR_BELOW = 0.5
 WELL_ABOVE = 2.0

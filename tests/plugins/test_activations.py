@@ -296,7 +296,7 @@ def test_figures(kind, with_d):
 
 
 def test_mlp_generator_with_flat_image_outputs():
-    from ganlens.models import MLPDiscriminator, MLPGenerator
+    from ganlens.builtin.architectures import MLPDiscriminator, MLPGenerator
 
     torch.manual_seed(0)
     g = MLPGenerator(8, [1, SIDE, SIDE], width=16, value_range=(-1.0, 1.0))

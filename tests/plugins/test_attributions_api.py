@@ -9,14 +9,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from ganlens_attributions import Attributions, Target, register_target
+from ganlens_attributions import Attributions, Target
 from ganlens_attributions import targets as t
 from torch import nn
 
 import ganlens
 from ganlens import testing
-from ganlens.classifier import Classifier
-from ganlens.errors import FeatureUnavailable, OptionError, PluginError
+from ganlens.builtin.classifier import Classifier
+from ganlens.errors import FeatureUnavailable, OptionError
 
 
 def parts_table(section: ganlens.Section) -> list[list]:
@@ -49,7 +49,6 @@ def test_importing_the_plugin_does_not_import_captum():
     ({"baseline": "white"}, "option attributions.baseline: expected one of 'black', 'blurred'"),
     ({"methods": "saliency,lime"}, "option attributions.methods: expected one of 'saliency'"),
     ({"map_method": "deeplift"}, "option attributions.map_method: expected one of"),
-    ({"targets": "entropy"}, "unknown target 'entropy'; expected one of classifier, discriminator"),
     ({"targets": "region:0.5:0.2"}, "expected region:TOP:BOTTOM:LEFT:RIGHT (images) or "
                                     "region:START:STOP"),
     ({"targets": "region:0:2:0:1"}, "fractions 0 <= start < stop <= 1"),
@@ -59,6 +58,17 @@ def test_bad_options_are_refused_with_what_was_expected(options, message):
     with pytest.raises(OptionError, match=None) as info:
         Attributions(**options)
     assert message in str(info.value)
+
+
+def test_an_unknown_target_is_refused_before_any_work():
+    """Target names are checked against the host's registry when the run is set up."""
+    analyzer = Attributions(targets="entropy")
+    with pytest.raises(OptionError, match="unknown target 'entropy'; expected one of "
+                                          "classifier, discriminator, region"):
+        analyzer.validate(ganlens.make_host())
+    with pytest.raises(OptionError, match="unknown target 'entropy'"):
+        ganlens.analyze(testing.tiny_image_gan(), analyzers=[analyzer], samples=4,
+                        progress=False)
 
 
 def test_cli_strings_are_converted():
@@ -143,25 +153,36 @@ def test_latent_ig_with_a_per_sample_target_is_complete():
     assert torch.allclose(res.output_change, end - start, atol=1e-4)
 
 
-@pytest.fixture()
-def brightness_target():
-    def factory(ctx, arg):
-        """the mean brightness of the generated sample"""
-        return Target("brightness", "the mean value of the generated sample",
+def _target_plugin(name: str):
+    """A plugin object that registers one attribution target through the hook."""
+
+    def build(ctx, arg):
+        return Target(name, "the mean value of the generated sample",
                       lambda x: x.flatten(1).mean(1))
 
-    register_target("brightness", factory, "mean brightness", source="test")
-    yield factory
-    t._REGISTRY.pop("brightness", None)
+    class Plugin:
+        @ganlens.hookimpl
+        def ganlens_register_attribution_targets(self):
+            return [ganlens.AttributionTargetInfo(name, build, "mean brightness")]
+
+    return Plugin()
 
 
-def test_a_plugin_target_is_used_by_the_analyzer(brightness_target):
-    with pytest.raises(PluginError, match="registered twice"):
-        register_target("brightness", lambda ctx, arg: None)
-    with pytest.raises(PluginError, match="expected a word"):
-        register_target("bad:name", brightness_target)
+def test_a_plugin_target_is_used_by_the_analyzer():
+    host = ganlens.make_host(plugins=[("bright", lambda: _target_plugin("brightness")),
+                                      ("bright2", lambda: _target_plugin("brightness")),
+                                      ("badname", lambda: _target_plugin("bad:name"))])
+    assert host.attribution_targets["brightness"].plugin == "bright"
+    assert host.attribution_targets["discriminator"].plugin == "attributions"
+    assert "registered twice" in host.record_for("bright2").error
+    assert "expected a word" in host.record_for("badname").error
+    assert "bad:name" not in host.attribution_targets
     gan = testing.tiny_image_gan(discriminator=False)
-    section = Attributions(**{**SMALL, "targets": ["brightness"]}).run(gan, samples=8)
+    with pytest.raises(OptionError, match="unknown target 'brightness'"):
+        Attributions(**{**SMALL, "targets": ["brightness"]}).run(gan, samples=8)
+    gan = testing.tiny_image_gan(discriminator=False)
+    section = Attributions(**{**SMALL, "targets": ["brightness"]}).run(gan, samples=8,
+                                                                        host=host)
     assert section.status == "ok", section.error
     assert len(section.metrics["latent.importance.brightness"]) == 8
     assert section.metrics["generator.conductance_target"] == "brightness"
@@ -178,7 +199,7 @@ def test_a_plugin_target_is_used_by_the_analyzer(brightness_target):
 
 def _flat_rectangular_gan(discriminator: bool) -> ganlens.GAN:
     """A generator with flat outputs that are 3x6x10 colour images, and an MLP D (no conv)."""
-    from ganlens.models import MLPDiscriminator, MLPGenerator
+    from ganlens.builtin.architectures import MLPDiscriminator, MLPGenerator
 
     torch.manual_seed(0)
     shape = (3, 6, 10)

@@ -16,7 +16,7 @@ from ganlens_latent.views import flat_latents, seed_for
 from torch import nn
 
 import ganlens
-import ganlens.plotting
+import ganlens.core.plotting
 from ganlens import testing
 from ganlens.errors import OptionError
 
@@ -228,7 +228,7 @@ def test_reported_trustworthiness_is_scikit_learns_on_the_embedded_data():
 
 
 def test_generator_passes_are_counted_and_batched(monkeypatch):
-    monkeypatch.setattr(ganlens.plotting, "figure_png", lambda fig, dpi=100: b"")  # not tested here
+    monkeypatch.setattr(ganlens.core.plotting, "figure_png", lambda fig, dpi=100: b"")  # not tested here
     gan = testing.tiny_image_gan()
     an = Latent(**SMALL)
     ctx = ganlens.context(gan, samples=40, analyzers=[an], progress=False)

@@ -11,7 +11,7 @@ from ganlens_modecollapse import ModeCollapse
 
 import ganlens
 from ganlens import testing
-from ganlens.data import grid25_centres, ring8_centres
+from ganlens.builtin.datasets import grid25_centres, ring8_centres
 from ganlens.errors import OptionError
 
 FAST = {"bootstrap": 200, "figures": False}

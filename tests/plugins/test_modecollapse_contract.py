@@ -7,8 +7,8 @@ import pytest
 from ganlens_modecollapse import ModeCollapse
 
 import ganlens
+from ganlens import make_host as get_host
 from ganlens import testing
-from ganlens.plugins import get_host
 
 
 def test_registered_through_the_entry_point():

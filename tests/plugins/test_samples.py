@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import torch
-from ganlens_samples import Samples, lerp, nearest, slerp
+from ganlens_samples import Samples
 
 import ganlens
 from ganlens import testing
+from ganlens.maths import lerp, nearest, slerp
 
 
 def test_slerp_and_lerp_end_points_and_norm():
@@ -14,13 +15,14 @@ def test_slerp_and_lerp_end_points_and_norm():
     z0, z1 = torch.randn(16, generator=g), torch.randn(16, generator=g)
     t = torch.linspace(0, 1, 5)
     for fn in (lerp, slerp):
-        path = fn(z0, z1, t)
+        path = fn(z0[None], z1[None], t)[0]
         assert torch.allclose(path[0], z0, atol=1e-5)
         assert torch.allclose(path[-1], z1, atol=1e-5)
     # For equal-norm end points slerp stays on the sphere; lerp cuts inside it.
     z1 = z1 / z1.norm() * z0.norm()
-    assert torch.allclose(slerp(z0, z1, t).norm(dim=1), z0.norm().expand(5), atol=1e-4)
-    assert lerp(z0, z1, t)[2].norm() < z0.norm()
+    assert torch.allclose(slerp(z0[None], z1[None], t)[0].norm(dim=1), z0.norm().expand(5),
+                          atol=1e-4)
+    assert lerp(z0[None], z1[None], t)[0, 2].norm() < z0.norm()
 
 
 def test_nearest_matches_brute_force():

@@ -1,8 +1,11 @@
-"""Progress bars (tqdm on stderr), shown on a terminal and silent in logs and tests."""
+"""Progress bars (tqdm on stderr), shown on a terminal and silent in logs and tests.
+
+Whether bars are wanted is the caller's ``enabled`` argument (the host's ``progress`` setting,
+set at the edge from ``--no-progress`` or ``GANLENS_NO_PROGRESS``); nothing here reads the
+environment."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
@@ -11,9 +14,7 @@ T = TypeVar("T")
 
 
 def _enabled(enabled: bool) -> bool:
-    if not enabled or os.environ.get("GANLENS_NO_PROGRESS"):
-        return False
-    return sys.stderr.isatty()
+    return enabled and sys.stderr.isatty()
 
 
 class _Silent:

@@ -19,10 +19,9 @@ import torch
 from torch import nn
 
 from .capture import Capture
-from .classifier import Classifier, train_classifier
-from .data import Dataset
+from .dataset import Dataset
 from .errors import AnalyzerError, FeatureUnavailable
-from .features import FeatureSet, default_space
+from .extensions import FeatureSet
 from .gan import GAN
 from .progress import track
 
@@ -54,8 +53,11 @@ class AnalysisContext:
         seed: the run's seed.
         n_samples: N, the number of generated samples in the shared pass.
         batch_size: the batch size of every pass.
-        host: the plugin host (registries of feature spaces and datasets).
+        host: the plugin host (registries of feature spaces, datasets, attribution targets).
         progress_enabled: whether progress bars are shown.
+        classifier_factory: ``factory(dataset, device=...) -> classifier`` that trains (or
+            loads from the cache) the classifier on labelled real data; the engine passes the
+            built-in one. Raises :class:`FeatureUnavailable` when it cannot.
     """
 
     gan: GAN
@@ -74,6 +76,7 @@ class AnalysisContext:
     _feature_fns: dict[str, Callable[[torch.Tensor], torch.Tensor]] = field(default_factory=dict)
     _classifier: Any = _UNSET
     classifier_reason: str | None = None
+    classifier_factory: Callable[..., Any] | None = None
 
     # -- what the shared pass produced -------------------------------------------------------
     @property
@@ -173,17 +176,19 @@ class AnalysisContext:
 
     # -- classifier and feature spaces --------------------------------------------------------
     @property
-    def classifier(self) -> Classifier | None:
+    def classifier(self) -> Any:
         """A classifier trained on the labelled real data (cached per dataset), or None with
         the reason in ``classifier_reason``."""
         if self._classifier is _UNSET:
             self._classifier = None
             if self.real is None:
                 self.classifier_reason = "no real data"
+            elif self.classifier_factory is None:
+                self.classifier_reason = "no classifier factory was given to this context"
             else:
                 try:
-                    self._classifier = train_classifier(self.real_full or self.real,
-                                                        device=self.device)
+                    self._classifier = self.classifier_factory(self.real_full or self.real,
+                                                               device=self.device)
                 except FeatureUnavailable as exc:
                     self.classifier_reason = str(exc)
         return self._classifier
@@ -196,7 +201,7 @@ class AnalysisContext:
         when there is one, else random-conv for images and pixels for vectors); computed once
         per run. Raises :class:`FeatureUnavailable` with the reason when it does not apply."""
         if name == "auto":
-            name = default_space(self)
+            name = self.default_feature_space()
         if name in self._features:
             return self._features[name]
         embed = self.feature_fn(name)
@@ -207,14 +212,17 @@ class AnalysisContext:
         return fs
 
     def default_feature_space(self) -> str:
-        """What ``features("auto")`` resolves to for this run."""
-        return default_space(self)
+        """What ``features("auto")`` resolves to for this run: the classifier when there is one,
+        else random-conv for images and pixels for vectors."""
+        if self.classifier is not None:
+            return "classifier"
+        return "random-conv" if self.gan.data.is_image else "pixels"
 
     def feature_fn(self, name: str = "auto") -> Callable[[torch.Tensor], torch.Tensor]:
         """The embedding function of feature space ``name`` (built once per run), to embed
         samples other than the run's fakes and reals: ``ctx.embed(ctx.feature_fn(), x)``."""
         if name == "auto":
-            name = default_space(self)
+            name = self.default_feature_space()
         if name not in self._feature_fns:
             registry = self.host.feature_spaces if self.host is not None else {}
             if name not in registry:

@@ -17,10 +17,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointSource, LoadOptions, is_native, load_weights, unwrap_state_dict
-from .errors import ArchitectureError, CheckpointError
-from .gan import GAN, DataSpec, LatentSpec
-from .hookspecs import hookimpl
+from ..core.checkpoint import (
+    CheckpointSource,
+    LoadOptions,
+    is_native,
+    load_weights,
+    unwrap_state_dict,
+)
+from ..core.errors import ArchitectureError, CheckpointError
+from ..core.gan import GAN, DataSpec, LatentSpec
+from ..markers import hookimpl
 
 D_KEYS = ("discriminator", "netD", "D", "disc", "d_state_dict", "discriminator_state_dict")
 G_KEYS = ("generator", "netG", "G", "gen", "g_state_dict", "generator_state_dict", "g_ema")

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..section import LEVELS, STATUSES
+from .section import LEVELS, STATUSES
 
 SECTION_KEYS = {
     "name": str, "title": str, "description": str, "status": str, "summary": str,

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OptionError
-from ..fileio import atomic_write_bytes
-from ..section import LEVELS, Finding, Section, level_rank, to_jsonable
+from .errors import OptionError
+from .fileio import atomic_write_bytes
+from .section import LEVELS, Finding, Section, level_rank, to_jsonable
 
 SCHEMA = "ganlens-report"
 SCHEMA_VERSION = 1
@@ -40,6 +40,8 @@ class Report:
 
     metadata: dict[str, Any]
     sections: list[Section] = field(default_factory=list)
+    host: Any = field(default=None, repr=False, compare=False)
+    """The plugin host the report was made with; its writers save it."""
 
     def section(self, name: str) -> Section:
         """The section of analyzer ``name``."""
@@ -98,10 +100,13 @@ class Report:
 
     def save(self, out_dir: str | Path, formats: tuple[str, ...] | list[str] = DEFAULT_FORMATS,
              *, host: Any = None) -> list[Path]:
-        """Write the figures and the report in ``formats`` to ``out_dir``; returns the paths."""
-        from ..plugins import get_host
+        """Write the figures and the report in ``formats`` to ``out_dir``; returns the paths.
 
-        host = host or get_host()
+        The writers are those of ``host``, else of the host the report was made with."""
+        host = host or self.host
+        if host is None:
+            raise OptionError("this report has no plugin host to find writers in; pass host= "
+                              "(ganlens.make_host()) to save it")
         formats = [f.strip().lower() for f in formats if f.strip()]
         unknown = [f for f in formats if f not in host.formats]
         if unknown:

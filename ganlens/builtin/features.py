@@ -10,52 +10,21 @@ shares it between analyzers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from .capture import UNIT_LAYERS
-from .errors import FeatureUnavailable
-from .hookspecs import hookimpl
+from ..core.capture import UNIT_LAYERS
+from ..core.errors import FeatureUnavailable
+from ..core.extensions import FeatureSpaceInfo
+from ..markers import hookimpl
 
 if TYPE_CHECKING:
-    from .context import AnalysisContext
+    from ..core.context import AnalysisContext
 
 Embed = Callable[[torch.Tensor], torch.Tensor]
 RANDOM_CONV_SEED = 12345
-
-
-@dataclass(frozen=True)
-class FeatureSpaceInfo:
-    """A registered feature space.
-
-    Args:
-        name: the name options use (``--option mode_collapse.features=NAME``).
-        build: ``build(ctx) -> embed`` where ``embed(x)`` maps a batch of data (on the GAN's
-            device) to (B, d) features. Raise :class:`FeatureUnavailable` with the reason when
-            the space does not apply (e.g. no discriminator).
-        description: one line for reports and ``ganlens plugins``.
-    """
-
-    name: str
-    build: Callable[[AnalysisContext], Embed]
-    description: str = ""
-
-
-@dataclass
-class FeatureSet:
-    """Features of the run's fakes and reals in one space (CPU float32)."""
-
-    name: str
-    description: str
-    fake: torch.Tensor
-    real: torch.Tensor | None
-
-    @property
-    def dim(self) -> int:
-        return int(self.fake.shape[1])
 
 
 def _pixels(ctx: AnalysisContext) -> Embed:
@@ -143,10 +112,3 @@ def ganlens_register_feature_spaces() -> list[FeatureSpaceInfo]:
         FeatureSpaceInfo("random-conv", _random_conv,
                          "a fixed random 3-layer CNN with 2x2 pooling (512 values), for images"),
     ]
-
-
-def default_space(ctx: AnalysisContext) -> str:
-    """The classifier when there is one, else random-conv for images and pixels for vectors."""
-    if ctx.classifier is not None:
-        return "classifier"
-    return "random-conv" if ctx.gan.data.is_image else "pixels"

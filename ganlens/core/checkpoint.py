@@ -1,10 +1,9 @@
-"""The native checkpoint format, atomic saving, and ``ganlens.load``.
+"""Checkpoint files: what a loader is given, weight helpers, and the native format's writer.
 
 A native checkpoint is one ``torch.save`` file holding only tensors and plain Python values, so
-``torch.load(path, weights_only=True)`` reads it. ``load`` asks every ``ganlens_load_checkpoint``
-implementation in turn (first result wins): the native loader here, and the loaders for plain
-state_dicts, ``torch.export`` archives and (refused by default) pickled modules in
-:mod:`ganlens.loaders`.
+``torch.load(path, weights_only=True)`` reads it. The loaders themselves (native, plain
+state_dicts, ``torch.export`` archives, pickled modules) are built-in extensions in
+:mod:`ganlens.builtin.loaders`; :func:`ganlens.engine.checkpoint.load` asks them in turn.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._version import __version__
 from .errors import CheckpointError
 from .fileio import atomic_path
-from .gan import GAN, DataSpec, LatentSpec
-from .hookspecs import hookimpl
+from .gan import GAN
 
 FORMAT_TAG = "ganlens-checkpoint"
 FORMAT_VERSION = 1
@@ -228,8 +227,6 @@ def checkpoint_dict(
     seed: int | None = None,
 ) -> dict[str, Any]:
     """The native checkpoint as a dict of tensors and plain values."""
-    from . import __version__
-
     return {
         "format": FORMAT_TAG,
         "format_version": FORMAT_VERSION,
@@ -260,50 +257,6 @@ def is_native(payload: Any) -> bool:
     return isinstance(payload, dict) and payload.get("format") == FORMAT_TAG
 
 
-def gan_from_native(payload: dict[str, Any], path: Path | None, device: str | None) -> GAN:
-    """Build a GAN from a native checkpoint dict."""
-    from .models import get_architecture
-
-    where = str(path) if path else "checkpoint"
-    version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{where}: checkpoint format version {version!r} is newer than this ganlens reads "
-            f"({FORMAT_VERSION}); upgrade ganlens"
-        )
-    try:
-        g_rec = payload["generator"]
-        latent = LatentSpec.from_dict(payload["latent"])
-        data = DataSpec.from_dict(payload["data"])
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{where}: the checkpoint lacks {exc}; it is incomplete") from exc
-    info = get_architecture(g_rec["arch"])
-    generator = info.generator(**g_rec["kwargs"])
-    load_weights(generator, g_rec["state_dict"], f"{where} (generator)")
-    discriminator = None
-    d_rec = payload.get("discriminator")
-    if d_rec is not None:
-        d_info = get_architecture(d_rec["arch"])
-        if d_info.discriminator is None:
-            raise CheckpointError(f"{where}: architecture {d_rec['arch']!r} has no discriminator")
-        discriminator = d_info.discriminator(**d_rec["kwargs"])
-        load_weights(discriminator, d_rec["state_dict"], f"{where} (discriminator)")
-    training = payload.get("training") or {}
-    metadata = {
-        "format": FORMAT_TAG,
-        "format_version": version,
-        "ganlens_version": payload.get("ganlens_version"),
-        "architecture": g_rec["arch"],
-        "dataset": payload.get("dataset"),
-        "training": {k: v for k, v in training.items() if k != "optimizers"},
-        "seed": payload.get("seed"),
-    }
-    return GAN(
-        generator, latent, data, discriminator, d_output=payload.get("d_output", "logit"),
-        num_classes=payload.get("num_classes"), metadata=metadata, device=device,
-    )
-
-
 def check_outputs_finite(gan: GAN, where: str) -> None:
     """Generate a few samples; NaN or infinite outputs are a clear error, not a silent report."""
     x = gan.sample(4, seed=0)
@@ -311,41 +264,3 @@ def check_outputs_finite(gan: GAN, where: str) -> None:
         raise CheckpointError(f"{where}: the generator produces NaN or infinite outputs")
 
 
-@hookimpl
-def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> GAN | None:
-    """The native ganlens checkpoint (``format: ganlens-checkpoint``)."""
-    if source.is_export_archive:
-        return None
-    payload, err = source.try_payload()
-    if err is not None or not is_native(payload):
-        return None
-    return gan_from_native(payload, source.path, options.device)
-
-
-def load(path: str | Path, options: LoadOptions | None = None, **kwargs: Any) -> GAN:
-    """Load a GAN from ``path``: a native checkpoint, a state_dict with ``arch``, a ``.pt2``.
-
-    Keyword arguments are the fields of :class:`LoadOptions` (``arch``, ``latent_shape``,
-    ``output_shape``, ``discriminator``, ``trust_pickle``, ``device``, ...).
-
-    Raises:
-        CheckpointError: the file is missing, corrupt, of an unknown format, or does not fit.
-    """
-    from .plugins import get_host
-
-    if options is None:
-        options = LoadOptions(**kwargs)
-    elif kwargs:
-        raise TypeError("give either options or keyword arguments, not both")
-    source = CheckpointSource(path)
-    if source.size == 0:
-        raise CheckpointError(f"{source.path}: the file is empty; expected a checkpoint")
-    gan = get_host().hook.ganlens_load_checkpoint(source=source, options=options)
-    if gan is None:
-        raise CheckpointError(
-            f"{source.path}: cannot load it: {source.describe_failure()}; expected a ganlens "
-            "checkpoint, a state_dict with --arch MODULE:CALLABLE, or a torch.export .pt2 archive"
-        )
-    gan.metadata.setdefault("source", str(source.path.resolve()))
-    check_outputs_finite(gan, str(source.path))
-    return gan

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fileio import atomic_write_text
-from ..hookspecs import hookimpl
+from ...core.fileio import atomic_write_text
+from ...markers import hookimpl
 from .html import format_value
 
 FORMAT = "md"

@@ -9,37 +9,15 @@ is what the checkpoint stores.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from torch import nn
 
-from .errors import ArchitectureError
-from .hookspecs import hookimpl
+from ..core.errors import ArchitectureError
+from ..core.extensions import ArchitectureInfo
+from ..markers import hookimpl
 
 DCGAN_MIN_SIDE = 8
 DCGAN_MAX_SIDE = 64
-
-
-@dataclass(frozen=True)
-class ArchitectureInfo:
-    """A named architecture.
-
-    Args:
-        name: the name checkpoints and ``--arch`` use.
-        generator: ``generator(**kwargs) -> nn.Module``.
-        discriminator: ``discriminator(**kwargs) -> nn.Module``, or None.
-        description: one line for ``ganlens plugins``.
-        supports: ``supports(data_spec) -> str | None``: None when the architecture can model
-            these data, else the reason it cannot.
-    """
-
-    name: str
-    generator: Callable[..., nn.Module]
-    discriminator: Callable[..., nn.Module] | None = None
-    description: str = ""
-    supports: Callable[[Any], str | None] | None = None
 
 
 def _out_activation(value_range: tuple[float, float] | None) -> nn.Module:
@@ -235,47 +213,37 @@ def _dcgan_supports(data) -> str | None:
     return None
 
 
+def mlp_kwargs(data, latent_dim: int, width: int | None = None) -> tuple[dict, dict]:
+    """Keyword arguments of the MLP generator and discriminator for these data."""
+    w = width or (128 if data.kind == "vector" else 256)
+    g = {"latent_dim": latent_dim, "out_shape": list(data.shape), "width": w,
+         "value_range": list(data.value_range) if data.is_image else None}
+    d = {"in_shape": list(data.shape), "width": w}
+    return g, d
+
+
+def dcgan_kwargs(data, latent_dim: int, width: int | None = None) -> tuple[dict, dict]:
+    """Keyword arguments of the DCGAN generator and discriminator for these images."""
+    c, side, _ = data.shape
+    w = width or 32
+    g = {"latent_dim": latent_dim, "channels": c, "side": side, "width": w,
+         "value_range": list(data.value_range)}
+    d = {"channels": c, "side": side, "width": w}
+    return g, d
+
+
 MLP = ArchitectureInfo(
     "mlp", MLPGenerator, MLPDiscriminator,
     "fully connected generator and discriminator, for vectors and small images",
     supports=lambda data: None,
+    default_kwargs=mlp_kwargs,
 )
 DCGAN = ArchitectureInfo(
     "dcgan", DCGANGenerator, DCGANDiscriminator,
     "DCGAN (Radford et al. 2016) for square images of side 8 to 64",
     supports=_dcgan_supports,
+    default_kwargs=dcgan_kwargs,
 )
-
-
-def default_kwargs(arch: str, data, latent_dim: int, width: int | None = None) -> tuple[dict, dict]:
-    """Keyword arguments for the generator and discriminator of a built-in architecture."""
-    if arch == "mlp":
-        w = width or (128 if data.kind == "vector" else 256)
-        g = {"latent_dim": latent_dim, "out_shape": list(data.shape), "width": w,
-             "value_range": list(data.value_range) if data.is_image else None}
-        d = {"in_shape": list(data.shape), "width": w}
-        return g, d
-    if arch == "dcgan":
-        c, side, _ = data.shape
-        w = width or 32
-        g = {"latent_dim": latent_dim, "channels": c, "side": side, "width": w,
-             "value_range": list(data.value_range)}
-        d = {"channels": c, "side": side, "width": w}
-        return g, d
-    raise ArchitectureError(f"no default arguments for architecture {arch!r}")
-
-
-def get_architecture(name: str, registry: dict | None = None) -> ArchitectureInfo:
-    """Look ``name`` up in the registry; an unknown name lists the known ones."""
-    if registry is None:
-        from .plugins import get_host
-
-        registry = get_host().architectures
-    if name not in registry:
-        raise ArchitectureError(
-            f"unknown architecture {name!r}; known: {', '.join(sorted(registry)) or 'none'}"
-        )
-    return registry[name].obj
 
 
 @hookimpl

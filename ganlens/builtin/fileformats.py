@@ -2,42 +2,28 @@
 
 Every reader decides by content (magic bytes), not by the extension alone, and returns raw
 arrays (images N×C×H×W as float in [0, 1], or vectors N×d) with labels where the file has them.
-Normalisation to the model's range happens in :mod:`ganlens.data`.
+Normalisation to the model's range happens in :mod:`ganlens.engine.data`. Each reader is a
+``ganlens_register_dataset_formats`` extension; a plugin adds a format the same way.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DatasetError
+from ..core.errors import DatasetError
+from ..core.extensions import DatasetFormatInfo
+from ..core.fileio import sha256_file, sha256_files
+from ..markers import hookimpl
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 GZIP_MAGIC = b"\x1f\x8b"
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
 IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_files(paths: list[Path], root: Path) -> str:
-    """One digest over names and contents, so a folder's identity is stable."""
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(str(p.relative_to(root)).encode())
-        h.update(sha256_file(p).encode())
-    return h.hexdigest()
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -186,36 +172,6 @@ def load_image_folder(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
     return x.astype(np.float32) / 255.0, y, sha256_files(files, path)
 
 
-def sniff(path: Path) -> str:
-    """What a dataset path holds: ``folder``, ``idx``, ``npy``, ``npz`` (by content)."""
-    if path.is_dir():
-        if any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.rglob("*")):
-            return "folder"
-        if _idx_images_in(path) is not None:
-            return "idx-folder"
-        raise DatasetError(f"{path}: the folder holds no PNG or JPEG images and no IDX files")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(NPY_MAGIC):
-        return "npy"
-    if head.startswith(ZIP_MAGIC):
-        return "npz"
-    if head[:2] == GZIP_MAGIC:
-        with gzip.open(path, "rb") as f:
-            try:
-                inner = f.read(4)
-            except (OSError, EOFError) as exc:
-                raise DatasetError(f"{path}: corrupt gzip file ({exc})") from exc
-        if is_idx(inner):
-            return "idx"
-    elif is_idx(head):
-        return "idx"
-    raise DatasetError(
-        f"{path}: unknown dataset file; expected IDX (optionally gzipped), .npy, .npz or a folder "
-        "of PNG/JPEG images"
-    )
-
-
 def _idx_images_in(folder: Path) -> Path | None:
     """The images file of an MNIST-style folder (the one whose magic says 3 dimensions)."""
     for p in sorted(folder.iterdir()):
@@ -230,19 +186,45 @@ def _idx_images_in(folder: Path) -> Path | None:
     return None
 
 
-def load_path(path: Path) -> tuple[np.ndarray, np.ndarray | None, str, str]:
-    """Read any supported dataset path: (x, labels, sha256, format)."""
-    if not path.exists():
-        raise DatasetError(f"dataset path does not exist: {path}")
-    kind = sniff(path)
-    if kind == "folder":
-        return (*load_image_folder(path), kind)
-    if kind == "idx-folder":
-        images = _idx_images_in(path)
-        return (*load_idx_dataset(images), "idx")
-    if kind == "idx":
-        return (*load_idx_dataset(path), kind)
-    return (*load_array_dataset(path), kind)
+def _head(path: Path, n: int = 8) -> bytes:
+    if path.is_dir():
+        return b""
+    with open(path, "rb") as f:
+        return f.read(n)
 
 
-__all__ = ["load_path", "read_idx", "sha256_file", "sniff"]
+def _claims_folder(path: Path) -> bool:
+    return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.rglob("*"))
+
+
+def _claims_idx(path: Path) -> bool:
+    if path.is_dir():
+        return _idx_images_in(path) is not None
+    head = _head(path)
+    if head[:2] == GZIP_MAGIC:
+        with gzip.open(path, "rb") as f:
+            try:
+                inner = f.read(4)
+            except (OSError, EOFError) as exc:
+                raise DatasetError(f"{path}: corrupt gzip file ({exc})") from exc
+        return is_idx(inner)
+    return is_idx(head)
+
+
+def _read_idx(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
+    return load_idx_dataset(_idx_images_in(path) if path.is_dir() else path)
+
+
+@hookimpl
+def ganlens_register_dataset_formats() -> list[DatasetFormatInfo]:
+    return [
+        DatasetFormatInfo("folder", _claims_folder, load_image_folder,
+                          "a folder of PNG/JPEG images; sub-folders name the classes"),
+        DatasetFormatInfo("idx", _claims_idx, _read_idx,
+                          "MNIST-style IDX files (gzipped or not), labels found beside the images; "
+                          "or a folder holding them"),
+        DatasetFormatInfo("npy", lambda p: _head(p).startswith(NPY_MAGIC), load_array_dataset,
+                          "a .npy array: images N×H×W, N×C×H×W or N×H×W×C, or vectors N×d"),
+        DatasetFormatInfo("npz", lambda p: _head(p).startswith(ZIP_MAGIC), load_array_dataset,
+                          "a .npz archive of such an array, labels under 'y'"),
+    ]

@@ -18,12 +18,20 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import CheckpointSource, checkpoint_dict, is_native, load_weights, save_checkpoint
-from .data import Dataset, load_dataset
-from .errors import CheckpointError, InputError
-from .gan import GAN, LatentSpec, resolve_device
-from .models import default_kwargs, get_architecture
-from .progress import progress_bar
+from ..core.checkpoint import (
+    CheckpointSource,
+    checkpoint_dict,
+    is_native,
+    load_weights,
+    save_checkpoint,
+)
+from ..core.dataset import Dataset
+from ..core.errors import CheckpointError, InputError
+from ..core.extensions import lookup_architecture
+from ..core.gan import GAN, LatentSpec, resolve_device
+from ..core.progress import progress_bar
+from .data import load_dataset
+from .host import PluginHost
 
 LOSSES = ("ns", "hinge")
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -137,6 +145,7 @@ def train(
     resume: str | Path | bool | None = None,
     image_size: int | None = None,
     progress: bool = True,
+    host: PluginHost,
 ) -> TrainResult:
     """Train a GAN, or resume one, and write its checkpoint and figures.
 
@@ -155,7 +164,8 @@ def train(
         out_dir: where ``checkpoint.pt``, ``samples/epoch_NNN.png`` and ``losses.png`` go.
         resume: a checkpoint path (or True for ``out_dir/checkpoint.pt``) to continue from.
         image_size: resize square images to this side before training.
-        progress: show a progress bar.
+        progress: show a progress bar (and the host's ``progress`` setting allows it).
+        host: the plugin host whose architectures and datasets are used.
 
     Returns:
         A :class:`TrainResult` with the GAN (history in ``gan.metadata['training']``).
@@ -171,7 +181,7 @@ def train(
         cfg = TrainConfig(**state["training"]["config"])
         ds_opts = (state.get("dataset") or {}).get("options") or {}
         data = load_dataset(
-            dataset, n=ds_opts.get("n"), std=ds_opts.get("std"), seed=ds_opts.get("seed", 0),
+            dataset, host=host, n=ds_opts.get("n"), std=ds_opts.get("std"), seed=ds_opts.get("seed", 0),
             image_size=ds_opts.get("image_size") or image_size,
             value_range=tuple(state["data"]["value_range"]),
         )
@@ -184,14 +194,14 @@ def train(
     else:
         cfg = TrainConfig(arch, epochs, batch_size, lr, latent_dim=latent_dim, width=width,
                           loss=loss, seed=seed)
-        data = load_dataset(dataset, image_size=image_size, seed=seed)
+        data = load_dataset(dataset, host=host, image_size=image_size, seed=seed)
     cfg.validate()
     if epochs < 0:
         raise InputError(f"epochs must be >= 0, got {epochs}")
 
     arch_name = _pick_arch(cfg.arch, data)
     cfg.arch = arch_name
-    info = get_architecture(arch_name)
+    info = lookup_architecture(arch_name, host.architectures)
     if info.supports is not None and (why := info.supports(data.spec)):
         raise InputError(f"architecture {arch_name!r} cannot model {data.name}: {why}")
     if info.discriminator is None:
@@ -199,12 +209,14 @@ def train(
     cfg.latent_dim = cfg.latent_dim or _default_latent(data)
     if state is not None:
         g_kwargs, d_kwargs = state["generator"]["kwargs"], state["discriminator"]["kwargs"]
-    else:
-        g_kwargs, d_kwargs = (
-            default_kwargs(arch_name, data.spec, cfg.latent_dim, cfg.width)
-            if arch_name in ("mlp", "dcgan")
-            else ({"latent_dim": cfg.latent_dim}, {})
+    elif info.default_kwargs is None:
+        raise InputError(
+            f"architecture {arch_name!r} declares no default_kwargs, so ganlens cannot build its "
+            "networks for training; add default_kwargs(data_spec, latent_dim, width) to its "
+            "ArchitectureInfo (it still loads from checkpoints)"
         )
+    else:
+        g_kwargs, d_kwargs = info.default_kwargs(data.spec, cfg.latent_dim, cfg.width)
 
     torch.manual_seed(cfg.seed)
     generator = info.generator(**g_kwargs).to(dev)
@@ -247,7 +259,8 @@ def train(
             out / CHECKPOINT_NAME,
         )
 
-    bar = progress_bar(total=epochs * steps_per_epoch, desc="train", enabled=progress)
+    bar = progress_bar(total=epochs * steps_per_epoch, desc="train",
+                       enabled=progress and host.progress)
     for epoch in range(epochs_done + 1, epochs_done + epochs + 1):
         t0 = time.perf_counter()
         rng = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
@@ -333,7 +346,7 @@ def _read_resume(path: Path) -> dict[str, Any]:
 
 
 def _save_epoch_grid(grid: torch.Tensor, data: Dataset, out: Path, epoch: int) -> None:
-    from .images import display_images, make_grid, save_png
+    from ..core.images import display_images, make_grid, save_png
 
     path = out / "samples" / f"epoch_{epoch:03d}.png"
     if data.spec.is_image:
@@ -341,12 +354,12 @@ def _save_epoch_grid(grid: torch.Tensor, data: Dataset, out: Path, epoch: int) -
         scale = max(1, 256 // img.shape[-1])
         save_png(img, path, scale=scale)
     else:
-        from .plotting import scatter_png
+        from ..core.plotting import scatter_png
 
         scatter_png(grid, data, path, title=f"Samples after epoch {epoch}")
 
 
 def _save_curves(history: dict[str, Any], out: Path) -> None:
-    from .plotting import training_curves_png
+    from ..core.plotting import training_curves_png
 
     training_curves_png(history, out / "losses.png")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..fileio import atomic_write_text
-from ..hookspecs import hookimpl
+from ...core.fileio import atomic_write_text
+from ...markers import hookimpl
 
 FORMAT = "json"
 

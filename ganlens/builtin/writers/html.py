@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..fileio import atomic_write_text
-from ..hookspecs import hookimpl
-from ..section import LEVELS, level_rank
+from ...core.fileio import atomic_write_text
+from ...core.section import LEVELS, level_rank
+from ...markers import hookimpl
 
 FORMAT = "html"
 
@@ -36,7 +36,7 @@ def format_value(value: Any) -> str:
 def render(report) -> str:
     from jinja2 import Environment, select_autoescape
 
-    template_text = (resources.files("ganlens.report") / "templates" / "report.html").read_text()
+    template_text = (resources.files("ganlens.builtin.writers") / "templates" / "report.html").read_text()
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["value"] = format_value
     env.filters["b64"] = lambda data: base64.b64encode(data).decode("ascii")

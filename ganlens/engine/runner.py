@@ -17,13 +17,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from .analyzer import Analyzer
-from .capture import CaptureRequest, run_capture
-from .checkpoint import LoadOptions, load
-from .context import AnalysisContext
-from .data import Dataset, check_compatible, load_dataset, reload_recorded
-from .datafiles import sha256_file
-from .errors import (
+from .._version import __version__
+from ..builtin.classifier import train_classifier
+from ..core.analyzer import BaseAnalyzer as Analyzer
+from ..core.capture import CaptureRequest, run_capture
+from ..core.checkpoint import LoadOptions
+from ..core.context import AnalysisContext
+from ..core.dataset import Dataset, check_compatible
+from ..core.errors import (
     AnalyzerError,
     FeatureUnavailable,
     GanlensError,
@@ -32,10 +33,13 @@ from .errors import (
     PluginError,
     SkipAnalysis,
 )
-from .gan import GAN
-from .plugins import PluginHost, get_host
-from .report import DEFAULT_FORMATS, Report
-from .section import Section
+from ..core.fileio import sha256_file
+from ..core.gan import GAN
+from ..core.report import DEFAULT_FORMATS, Report
+from ..core.section import Section
+from .checkpoint import load
+from .data import load_dataset, reload_recorded
+from .host import PluginHost
 
 DEFAULT_SAMPLES = 1000
 MIN_REAL_CAP = 10_000
@@ -94,6 +98,7 @@ def resolve_analyzers(
             continue
         if any(a.name == inst.name for a in chosen):
             continue
+        inst.validate(host)
         chosen.append(inst)
     return chosen
 
@@ -115,12 +120,12 @@ def _order(host: PluginHost):
 
 
 def resolve_real(
-    gan: GAN, real: str | Path | Dataset | None, *, seed: int, samples: int
+    gan: GAN, real: str | Path | Dataset | None, *, seed: int, samples: int, host: PluginHost
 ) -> tuple[Dataset | None, Dataset | None, str | None]:
     """The real data: given, else the dataset the checkpoint recorded. Returns the data
     shuffled with the seed and capped, the full data, and the reason when there are none."""
     if real is not None:
-        ds = load_dataset(real, value_range=gan.data.value_range)
+        ds = load_dataset(real, host=host, value_range=gan.data.value_range)
         if ds.spec.is_image and gan.data.is_image and ds.spec.shape != gan.data.shape \
                 and ds.spec.shape[0] == gan.data.shape[0] and gan.data.shape[1] == gan.data.shape[2]:
             raise InputError(
@@ -133,7 +138,7 @@ def resolve_real(
         if not record:
             return None, None, "no real data given (--real) and the checkpoint records no dataset"
         try:
-            ds = reload_recorded(record, gan.data.value_range)
+            ds = reload_recorded(record, gan.data.value_range, host=host)
             check_compatible(ds, gan.data, "the checkpoint's dataset")
         except GanlensError as exc:
             return None, None, f"the checkpoint's dataset could not be loaded: {exc}"
@@ -228,23 +233,37 @@ def context(
     analyzers: Sequence[Analyzer] | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    host: PluginHost,
 ) -> AnalysisContext:
     """Build an analysis context for ``gan``: real data, and one capture pass with the requests
     of ``analyzers``. Call an analyzer on it: ``Activations().analyze(ctx)``."""
     if not isinstance(gan, GAN):
-        gan = load(gan, device=device)
+        gan = load(gan, device=device, host=host)
     elif device is not None:
         gan.to(device)
-    host = get_host()
-    real_ds, real_full, reason = resolve_real(gan, real, seed=seed, samples=samples)
+    progress = progress and host.progress
+    real_ds, real_full, reason = resolve_real(gan, real, seed=seed, samples=samples, host=host)
     reqs = [r for a in analyzers or [] for r in _requests(a, gan)]
     bs = batch_size or gan.batch_size
     cap = run_capture(gan, reqs, n=samples, seed=seed,
                       real_x=None if real_ds is None else real_ds.x[:samples], batch_size=bs,
                       progress=progress)
-    return AnalysisContext(gan, cap, real_ds, seed=seed, n_samples=samples, batch_size=bs,
-                           host=host, real_reason=reason, progress_enabled=progress,
-                           real_full=real_full)
+    return new_context(gan, cap, real_ds, real_full, reason, seed=seed, samples=samples,
+                       batch_size=bs, host=host, progress=progress)
+
+
+def new_context(gan: GAN, cap: Any, real_ds: Dataset | None, real_full: Dataset | None,
+                reason: str | None, *, seed: int, samples: int, batch_size: int,
+                host: PluginHost, progress: bool) -> AnalysisContext:
+    """The context of a run, with the built-in classifier (cached in the host's cache folder)."""
+
+    def classifier(ds: Dataset, device: Any) -> Any:
+        return train_classifier(ds, device=device, cache_dir=host.cache_dir)
+
+    return AnalysisContext(gan, cap, real_ds, seed=seed, n_samples=samples,
+                           batch_size=batch_size, host=host, real_reason=reason,
+                           progress_enabled=progress, real_full=real_full,
+                           classifier_factory=classifier)
 
 
 def analyze(
@@ -262,6 +281,7 @@ def analyze(
     batch_size: int | None = None,
     load_options: LoadOptions | None = None,
     progress: bool = True,
+    host: PluginHost,
 ) -> Report:
     """Analyze a GAN (or a checkpoint path) with the selected analyzers and return the Report.
 
@@ -279,13 +299,14 @@ def analyze(
         formats: report formats to write (``html``, ``json``, ``md``).
         batch_size: the batch size of every pass (default: the GAN's, 256).
         load_options: how to load ``gan_or_path`` when it is a path.
-        progress: show progress bars on a terminal.
+        progress: show progress bars on a terminal (when the host's settings allow them).
+        host: the plugin host: analyzers, loaders, datasets, feature spaces, writers, settings.
     """
     t_start = time.perf_counter()
     created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     if samples < 2:
         raise InputError(f"samples must be at least 2, got {samples}")
-    host = get_host()
+    progress = progress and host.progress
     ckpt_meta: dict[str, Any] | None = None
     if isinstance(gan_or_path, GAN):
         gan = gan_or_path
@@ -295,12 +316,13 @@ def analyze(
         opts = load_options or LoadOptions()
         if device is not None:
             opts.device = device
-        gan = load(gan_or_path, opts)
+        gan = load(gan_or_path, opts, host=host)
         path = Path(gan_or_path)
         ckpt_meta = {"path": str(path), "name": path.name, "sha256": sha256_file(path),
                      "format": gan.metadata.get("format")}
     chosen = resolve_analyzers(host, analyzers, skip, options)
-    real_ds, real_full, real_reason = resolve_real(gan, real, seed=seed, samples=samples)
+    real_ds, real_full, real_reason = resolve_real(gan, real, seed=seed, samples=samples,
+                                                  host=host)
 
     skips: dict[str, str] = {}
     requests: list[CaptureRequest] = []
@@ -324,9 +346,8 @@ def analyze(
         real_x=None if real_ds is None else real_ds.x[:samples], batch_size=bs, progress=progress,
     )
     capture_s = time.perf_counter() - t_capture
-    ctx = AnalysisContext(gan, cap, real_ds, seed=seed, n_samples=samples, batch_size=bs,
-                          host=host, real_reason=real_reason, progress_enabled=progress,
-                          real_full=real_full)
+    ctx = new_context(gan, cap, real_ds, real_full, real_reason, seed=seed, samples=samples,
+                      batch_size=bs, host=host, progress=progress)
     host.hook.ganlens_analysis_started(context=ctx)
 
     sections: list[Section] = []
@@ -342,7 +363,7 @@ def analyze(
         sections.append(s)
 
     metadata = {
-        "ganlens_version": _version(),
+        "ganlens_version": __version__,
         "torch_version": torch.__version__,
         "checkpoint": ckpt_meta,
         "gan": gan.describe(),
@@ -367,7 +388,7 @@ def analyze(
             "total_s": round(time.perf_counter() - t_start, 4),
         },
     }
-    report = Report(metadata, sections)
+    report = Report(metadata, sections, host=host)
     host.hook.ganlens_analysis_finished(report=report)
     if out_dir is not None:
         report.save(out_dir, formats, host=host)
@@ -383,9 +404,3 @@ def _real_meta(ds: Dataset | None, reason: str | None) -> dict[str, Any]:
 
 def _plain(options: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items()}
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__

@@ -1,4 +1,5 @@
-"""A small classifier that ganlens trains on a labelled real dataset, cached per dataset sha256.
+"""A small classifier that ganlens trains on a labelled real dataset, cached per dataset sha256
+in the host's cache folder.
 
 It labels generated samples (class coverage), and its penultimate layer is the ``classifier``
 feature space. A classifier below :data:`MIN_ACCURACY` held-out accuracy is refused: labels from
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import Dataset
-from .errors import FeatureUnavailable
-from .fileio import atomic_path
+from ..core.dataset import Dataset
+from ..core.errors import FeatureUnavailable
+from ..core.fileio import atomic_path
 
 MIN_ACCURACY = 0.90
 HELD_OUT_FRACTION = 0.2
@@ -27,12 +27,6 @@ MAX_STEPS = 600
 BATCH_SIZE = 64
 CACHE_VERSION = 1
 SPLIT_SEED = 0
-
-
-def cache_dir() -> Path:
-    """``$GANLENS_CACHE_DIR``, else ``~/.cache/ganlens``."""
-    root = os.environ.get("GANLENS_CACHE_DIR")
-    return Path(root) if root else Path.home() / ".cache" / "ganlens"
 
 
 class SmallCNN(nn.Module):
@@ -114,10 +108,11 @@ def _cache_key(ds: Dataset) -> str:
 
 
 def train_classifier(
-    ds: Dataset, *, device: torch.device | str = "cpu", use_cache: bool = True,
+    ds: Dataset, *, device: torch.device | str = "cpu", cache_dir: Path | None = None,
     min_accuracy: float = MIN_ACCURACY,
 ) -> Classifier:
-    """Train (or load from the cache) a classifier on ``ds``'s labels.
+    """Train (or load from ``cache_dir``) a classifier on ``ds``'s labels; without
+    ``cache_dir`` it is trained afresh and not stored.
 
     Raises:
         FeatureUnavailable: no labels, a single class, too few samples, or held-out accuracy
@@ -134,7 +129,8 @@ def train_classifier(
         )
     device = torch.device(device)
     names = ds.class_names or [str(i) for i in range(num_classes)]
-    path = cache_dir() / "classifiers" / f"{_cache_key(ds)}.pt"
+    use_cache = cache_dir is not None
+    path = Path(cache_dir or ".") / "classifiers" / f"{_cache_key(ds)}.pt"
     model = _build(ds.spec.shape, num_classes)
     if use_cache and path.exists():
         try:

@@ -1,4 +1,4 @@
-"""The :class:`Analyzer` base class: metadata, typed options, what it needs, one verb.
+"""The analyzer base class: metadata, typed options, what it needs, one verb.
 
 An analyzer is a class with a ``name``, a ``title``, a ``description``, requirements
 (``needs_discriminator``, ``needs_real_data``, ``needs_images``), an ``Options`` dataclass of
@@ -31,8 +31,9 @@ class NoOptions:
     """An analyzer without options."""
 
 
-class Analyzer:
-    """Base class of every analyzer, built-in or third-party.
+class BaseAnalyzer:
+    """Base class of every analyzer, built-in or third-party (plugins subclass its public face,
+    :class:`ganlens.Analyzer`, which adds :meth:`~ganlens.Analyzer.run`).
 
     Subclasses set the class attributes and implement :meth:`analyze`. They may define a nested
     ``Options`` dataclass and override :meth:`requests` to ask the shared capture pass for
@@ -69,6 +70,11 @@ class Analyzer:
             converted[key] = coerce_option(cls.name, key, hints.get(key, Any), value)
         return cls.Options(**converted)
 
+    def validate(self, host: Any) -> None:
+        """Check the options against the run's plugin host before any work starts (names of
+        feature spaces, targets, ...); raise :class:`OptionError` naming what is wrong. The
+        types and bounds were checked when the options were made."""
+
     # -- what it needs --------------------------------------------------------------------
     def requests(self, gan: GAN) -> list[CaptureRequest]:
         """Activations this analyzer wants from the shared capture pass (none by default)."""
@@ -95,16 +101,6 @@ class Analyzer:
 
     def __call__(self, ctx: AnalysisContext) -> Section:
         return self.analyze(ctx)
-
-    def run(self, gan: GAN | str, *, real: Any = None, samples: int = 1000, seed: int = 0,
-            device: str | None = None) -> Section:
-        """Build a context for ``gan`` (one capture pass for this analyzer) and analyze it,
-        isolated and timed like in a full run; for notebooks and training loops."""
-        from .runner import analyze
-
-        report = analyze(gan, analyzers=[self], real=real, samples=samples, seed=seed,
-                         device=device)
-        return report.sections[0]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options!r})"

@@ -1,0 +1,122 @@
+"""Resolving a dataset name or path to a :class:`~ganlens.core.dataset.Dataset`.
+
+A registered name (``digits``, ``ring8``, ``grid25`` or one a plugin registers through
+``ganlens_register_datasets``) is built by its extension; a path is read by the first dataset file
+format (``ganlens_register_dataset_formats``) that claims it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..core.dataset import DEFAULT_RANGE, Dataset, normalise_images, resize_images
+from ..core.errors import DatasetError
+from ..core.gan import DataSpec
+from .host import PluginHost
+
+
+def load_dataset(
+    spec: str | Path | Dataset,
+    *,
+    value_range: tuple[float, float] = DEFAULT_RANGE,
+    n: int | None = None,
+    std: float | None = None,
+    seed: int = 0,
+    image_size: int | None = None,
+    host: PluginHost,
+) -> Dataset:
+    """Resolve a dataset name or path.
+
+    Args:
+        spec: a registered name (``digits``, ``ring8``, ``grid25``, ...), a path to IDX/.npy/.npz
+            data or a folder of images, or a :class:`Dataset` (returned as is).
+        value_range: the range images are normalised to (the generator's output range).
+        n: the number of samples (mixtures) or a cap (others).
+        std: the mode std (mixtures).
+        seed: the sampling seed (mixtures).
+        image_size: resize square images to this side.
+        host: the plugin host whose datasets and dataset formats are asked.
+
+    Raises:
+        DatasetError: an unknown name (the known ones are listed), a missing path, a file of
+            unknown format, images of mixed sizes, labels that do not match.
+    """
+    if isinstance(spec, Dataset):
+        return spec
+    value_range = (float(value_range[0]), float(value_range[1]))
+    registry = host.datasets
+    name = str(spec)
+    if name in registry:
+        ds = registry[name].obj.build(n=n, std=std, seed=seed, value_range=value_range)
+        if not isinstance(ds, Dataset):
+            raise DatasetError(f"dataset {name!r} did not build a ganlens Dataset")
+    else:
+        path = Path(name).expanduser()
+        looks_like_path = path.exists() or any(c in name for c in "/\\.")
+        if not looks_like_path:
+            raise DatasetError(
+                f"unknown dataset {name!r}; known: {', '.join(sorted(registry))}, "
+                "or a path to IDX, .npy/.npz files or a folder of PNG/JPEG images"
+            )
+        x, y, digest, fmt = read_path(path, host)
+        if not np.isfinite(x).all():
+            raise DatasetError(f"{name}: the data contain NaN or infinite values")
+        if n is not None:
+            x, y = x[:n], (None if y is None else y[:n])
+        if x.ndim == 4:
+            t = normalise_images(x, name, value_range)
+            spec_ = DataSpec("image", tuple(t.shape[1:]), value_range)
+        else:
+            t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+            spec_ = DataSpec("vector", (t.shape[1],), (float(t.min()), float(t.max()) + 1e-6))
+        labels = None if y is None else torch.from_numpy(y)
+        opts: dict[str, Any] = {"format": fmt}
+        if n is not None:
+            opts["n"] = n
+        ds = Dataset(str(path), t, spec_, labels, str(path.resolve()), digest, opts)
+    if image_size is not None:
+        if not ds.spec.is_image:
+            raise DatasetError(f"{ds.name}: image_size applies to images, these are vectors")
+        ds.x = resize_images(ds.x, image_size)
+        ds.spec = DataSpec("image", tuple(ds.x.shape[1:]), ds.spec.value_range)
+        ds.options["image_size"] = image_size
+    if not torch.isfinite(ds.x).all():
+        raise DatasetError(f"{ds.name}: the data contain NaN or infinite values")
+    return ds
+
+
+def reload_recorded(record: dict[str, Any], value_range: tuple[float, float], *,
+                    host: PluginHost) -> Dataset:
+    """Rebuild the dataset a checkpoint recorded (by name, or from its path)."""
+    opts = dict(record.get("options") or {})
+    source = record.get("source") or ""
+    target = source if source and Path(source).exists() else record.get("name")
+    if not target:
+        raise DatasetError("the checkpoint records no dataset; give the real data with --real")
+    ds = load_dataset(
+        target, host=host, value_range=value_range, n=opts.get("n"), std=opts.get("std"),
+        seed=opts.get("seed", 0), image_size=opts.get("image_size"),
+    )
+    return ds
+
+
+def read_path(path: Path, host: PluginHost) -> tuple[np.ndarray, np.ndarray | None, str, str]:
+    """Read a dataset path with the first registered format that claims it:
+    (x, labels, sha256, format name)."""
+    if not path.exists():
+        raise DatasetError(f"dataset path does not exist: {path}")
+    for entry in host.dataset_formats.values():
+        fmt = entry.obj
+        if fmt.claims(path):
+            x, y, digest = fmt.read(path)
+            return x, y, digest, fmt.name
+    known = "; ".join(f"{e.obj.name} ({e.obj.description})" for e in host.dataset_formats.values())
+    if path.is_dir():
+        raise DatasetError(f"{path}: no dataset format reads this folder; expected one of: "
+                           f"{known or 'none registered'}")
+    raise DatasetError(f"{path}: unknown dataset file; expected one of: "
+                       f"{known or 'none registered'}")

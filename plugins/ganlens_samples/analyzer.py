@@ -1,0 +1,196 @@
+"""The Samples analyzer: its metadata, options and ``analyze``; see the package's README."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+import ganlens
+from ganlens.images import display_images, make_grid
+from ganlens.maths import interpolate, nearest, plane_2d
+from ganlens.plotting import new_figure, show_image
+
+SAMPLE_GRID = "sample_grid"
+D_FAKE_MEAN = "d_fake_mean"
+D_REAL_MEAN = "d_real_mean"
+D_SCORE_GAP = "d_score_gap"
+NEAREST_REAL_RATIO = "nearest_real_ratio"
+
+
+class Samples(ganlens.Analyzer):
+    """What the GAN generates: sample grids, real beside fake, interpolations, D's scores, and
+    each sample beside its nearest training images."""
+
+    name = "samples"
+    title = "Samples"
+    description = "What the generator produces, side by side with the real data."
+
+    @dataclass
+    class Options:
+        grid: int = 64
+        """Samples in the grid (from the first latents of the shared pass)."""
+        pairs: int = 4
+        """Latent pairs to interpolate between."""
+        steps: int = 9
+        """Images per interpolation strip, the end points included."""
+        neighbours: int = 5
+        """Nearest training images shown per sample."""
+        queries: int = 6
+        """Samples shown beside their nearest training images."""
+
+    def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
+        section = self.new_section()
+        gan = ctx.gan
+        section.metric("samples", ctx.n_samples, "generated samples in the shared pass")
+        if gan.data.is_image:
+            self._grid(ctx, section)
+            self._interpolations(ctx, section)
+        else:
+            self._scatter(ctx, section)
+        if ctx.d_fake is not None:
+            self._scores(ctx, section)
+        if ctx.real is not None:
+            self._nearest(ctx, section)
+        shape = "x".join(map(str, gan.data.shape))
+        section.summary = f"{ctx.n_samples} samples of shape {shape}" + (
+            f"; mean D(G(z)) {section.metrics[D_FAKE_MEAN]:.2f} vs D(x) {section.metrics[D_REAL_MEAN]:.2f}"
+            if D_REAL_MEAN in section.metrics and D_FAKE_MEAN in section.metrics else ""
+        )
+        return section
+
+    # -- views ---------------------------------------------------------------------------
+    def _grid(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> None:
+        n = min(self.options.grid, ctx.n_samples)
+        vr = ctx.gan.data.value_range
+        fakes = display_images(ctx.fakes[:n], vr)
+        cols = 2 if ctx.real is not None else 1
+        fig, axes = new_figure(5.2 * cols, 5.4, 1, cols)
+        axes = [axes] if cols == 1 else list(axes)
+        show_image(axes[0], make_grid(fakes, nrow=int(n**0.5) or 1))
+        axes[0].set_title(f"Generated ({n} fixed latents)")
+        if ctx.real is not None:
+            reals = display_images(ctx.real.x[:n], vr)
+            show_image(axes[1], make_grid(reals, nrow=int(n**0.5) or 1))
+            axes[1].set_title(f"Real ({ctx.real.name}, random {n})")
+        section.figure(
+            fig, SAMPLE_GRID, title="Generated and real samples",
+            caption="Left: samples from the first latents of the run's seed (the same seed gives "
+                    "the same grid). Right, when real data are given: random real images. Look "
+                    "for repeated samples (collapse), artefacts, and whether fakes look like reals.",
+        )
+
+    def _interpolations(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> None:
+        opts = self.options
+        pairs, steps = max(1, opts.pairs), max(2, opts.steps)
+        ends = ctx.latents_for(2 * pairs, "samples/interpolation")
+        t = torch.linspace(0, 1, steps)
+        paths = []
+        for kind in ("linear", "spherical"):
+            strips = interpolate(ends[0::2], ends[1::2], t, kind)  # (pairs, steps, ...)
+            paths.extend((kind, p, strips[p]) for p in range(pairs))
+        z = torch.cat([path for _, _, path in paths])
+        images = display_images(ctx.generate(z), ctx.gan.data.value_range)  # one batched pass
+        fig, axes = new_figure(1.0 * steps + 1.2, 0.95 * len(paths) + 0.6, len(paths), 1)
+        axes = [axes] if len(paths) == 1 else list(axes)
+        for row, (kind, p, _path) in enumerate(paths):
+            strip = images[row * steps : (row + 1) * steps]
+            show_image(axes[row], make_grid(strip, nrow=steps))
+            axes[row].set_ylabel(f"{kind[:3]} {p + 1}", rotation=0, ha="right", va="center", fontsize=8)
+        axes[0].set_title("Interpolations: t = 0 (left) to 1 (right)")
+        axes[-1].set_xlabel("interpolation step")
+        section.figure(
+            fig, "interpolations", title="Latent interpolations (linear and spherical)",
+            caption=f"Each row walks from one random latent to another in {steps} steps; the first "
+                    f"{pairs} rows are linear ('lin'), the last {pairs} spherical ('sph', along the "
+                    "great circle, which keeps the latent norm typical of a Gaussian prior). Smooth "
+                    "morphs suggest a well-organised latent space; sudden jumps or garbage in the "
+                    "middle suggest holes.",
+        )
+
+    def _scatter(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> None:
+        fakes = ctx.fakes
+        reals = ctx.real.x if ctx.real is not None else None
+        project, axis = plane_2d(reals if reals is not None else fakes)
+        fig, ax = new_figure(5, 5)
+        if reals is not None:
+            r = project(reals[: len(fakes)]).numpy()
+            ax.scatter(r[:, 0], r[:, 1], s=4, alpha=0.35, c="grey", label="real")
+        f = project(fakes).numpy()
+        ax.scatter(f[:, 0], f[:, 1], s=4, alpha=0.5, c="tab:blue", label="generated")
+        if ctx.real is not None and ctx.real.modes is not None and fakes.shape[1] == 2:
+            m = ctx.real.modes.numpy()
+            ax.scatter(m[:, 0], m[:, 1], marker="x", c="red", s=40, label="mode centres")
+        ax.set_xlabel(axis[0])
+        ax.set_ylabel(axis[1])
+        ax.set_title("Generated and real samples")
+        ax.legend(fontsize=8)
+        section.figure(
+            fig, "scatter", title="Generated samples over the real data",
+            caption="Blue: generated samples; grey: real samples"
+                    + (" projected on the real data's first two principal components" if fakes.shape[1] > 2 else "")
+                    + ". Blue clouds away from grey ones are samples the data do not support; grey "
+                      "regions without blue are parts of the data the generator misses.",
+        )
+
+    def _scores(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> None:
+        p_fake = torch.sigmoid(ctx.d_fake)
+        section.metric(D_FAKE_MEAN, p_fake.mean(), "mean sigmoid(D(G(z))) over the samples",
+                       "near D_real_mean: D cannot tell fakes apart; near 0: D wins easily")
+        fig, ax = new_figure(6, 3.6)
+        bins = torch.linspace(0, 1, 41).numpy()
+        ax.hist(p_fake.numpy(), bins=bins, alpha=0.6, label="generated", color="tab:blue")
+        if ctx.d_real is not None:
+            p_real = torch.sigmoid(ctx.d_real)
+            section.metric(D_REAL_MEAN, p_real.mean(), "mean sigmoid(D(x)) over real samples",
+                           "near 0.5 late in training; near 1 with fakes near 0: D wins outright")
+            section.metric(D_SCORE_GAP, p_real.mean() - p_fake.mean(),
+                           "mean D(x) minus mean D(G(z))", "small (< 0.2); large gaps mean D "
+                           "separates fakes easily")
+            ax.hist(p_real.numpy(), bins=bins, alpha=0.6, label="real", color="grey")
+        ax.set_xlabel("sigmoid(D) (1 = judged real)")
+        ax.set_ylabel("samples")
+        ax.set_title("Discriminator scores")
+        ax.legend(fontsize=8)
+        section.figure(
+            fig, "d_scores", title="Discriminator scores on real and generated samples",
+            caption="Histogram of sigmoid(D) on generated (blue) and real (grey) samples. "
+                    "Overlapping histograms mean the discriminator cannot separate them; two "
+                    "separated humps mean the discriminator wins and fakes are easy to spot.",
+        )
+
+    def _nearest(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> None:
+        opts = self.options
+        real = ctx.real.x
+        q = min(opts.queries, ctx.n_samples)
+        k = max(1, min(opts.neighbours, len(real) - 1))
+        dist, idx = nearest(ctx.fakes[:q], real, k)
+        # The typical distance between real samples, as a scale for the fake-to-real distances.
+        # (k=2 against all reals: the first neighbour of a real image is itself.)
+        ref_n = min(len(real), ctx.n_samples, 500)
+        real_d = nearest(real[:ref_n], real, 2)[0][:, 1]
+        fake_all, _ = nearest(ctx.fakes[:ref_n], real, 1)
+        ratio = float(fake_all.median() / real_d.median().clamp_min(1e-12))
+        section.metric(
+            NEAREST_REAL_RATIO, ratio,
+            "median distance (pixels) from a sample to its nearest real image, divided by the "
+            "median distance between real images and their nearest other real image",
+            "about 1; far below 1: samples copy training images; far above: unrealistic samples",
+        )
+        if not ctx.gan.data.is_image:
+            return
+        vr = ctx.gan.data.value_range
+        fig, axes = new_figure(1.1 * (k + 1) + 0.4, 1.15 * q + 0.4, q, k + 1)
+        axes = axes.reshape(q, k + 1) if hasattr(axes, "reshape") else [[axes]]
+        for r in range(q):
+            show_image(axes[r][0], display_images(ctx.fakes[r : r + 1], vr)[0],
+                       title="sample" if r == 0 else None)
+            for j in range(k):
+                show_image(axes[r][j + 1], display_images(real[idx[r, j]][None], vr)[0],
+                           title=f"d={dist[r, j]:.2f}")
+        section.figure(
+            fig, "nearest_real", title="Samples beside their nearest real images",
+            caption=f"Each row: a generated sample (left) and its {k} nearest real images in pixel "
+                    "space, with their Euclidean distances. Near-identical neighbours (distance "
+                    "close to 0) suggest the generator memorised training images.",
+        )
