@@ -33,7 +33,7 @@ from .api import (
 )
 from .core.capture import CaptureRequest
 from .core.checkpoint import LoadOptions
-from .core.context import AnalysisContext, PassRecord
+from .core.context import AnalysisContext, FeatureSet, PassRecord
 from .core.dataset import Dataset
 from .core.extensions import (
     ArchitectureInfo,
@@ -41,7 +41,6 @@ from .core.extensions import (
     AttributionTargetInfo,
     DatasetFormatInfo,
     DatasetInfo,
-    FeatureSet,
     FeatureSpaceInfo,
 )
 from .core.gan import GAN, DataSpec, LatentSpec

@@ -4,30 +4,5 @@ Every error for bad input or a bad environment is a :class:`GanlensError`; the C
 one line and exits 2.
 """
 
-from .core.errors import (
-    AnalyzerError,
-    ArchitectureError,
-    CheckpointError,
-    DatasetError,
-    DeviceError,
-    FeatureUnavailable,
-    GanlensError,
-    InputError,
-    OptionError,
-    PluginError,
-    SkipAnalysis,
-)
-
-__all__ = [
-    "AnalyzerError",
-    "ArchitectureError",
-    "CheckpointError",
-    "DatasetError",
-    "DeviceError",
-    "FeatureUnavailable",
-    "GanlensError",
-    "InputError",
-    "OptionError",
-    "PluginError",
-    "SkipAnalysis",
-]
+from .core.errors import *  # noqa: F403 - the kernel's errors are the public ones
+from .core.errors import __all__  # noqa: F401

@@ -120,3 +120,14 @@ def check_analyzer_contract(analyzer: Analyzer | type[Analyzer], gan: GAN,
         if not fig.title or not fig.caption:
             raise ValueError(f"{inst.name}: figure {fig.name!r} lacks a title or caption")
     return first
+
+
+__all__ = [
+    "check_analyzer_contract",
+    "count_forward_calls",
+    "hook_count",
+    "random_images",
+    "random_vectors",
+    "tiny_image_gan",
+    "tiny_vector_gan",
+]

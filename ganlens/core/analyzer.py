@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from .capture import CaptureRequest
@@ -74,6 +75,14 @@ class BaseAnalyzer:
         """Check the options against the run's plugin host before any work starts (names of
         feature spaces, targets, ...); raise :class:`OptionError` naming what is wrong. The
         types and bounds were checked when the options were made."""
+
+    def check_choice(self, key: str, known: Sequence[str], what: str) -> None:
+        """Raise :class:`OptionError` unless option ``key`` is one of ``known`` (e.g. ``auto``
+        and the host's feature spaces), naming the option, the value and the choices."""
+        value = getattr(self.options, key)
+        if value not in known:
+            raise OptionError(f"option {self.name}.{key}: unknown {what} {value!r}; "
+                              f"known: {', '.join(known)}")
 
     # -- what it needs --------------------------------------------------------------------
     def requests(self, gan: GAN) -> list[CaptureRequest]:

@@ -21,12 +21,25 @@ from torch import nn
 from .capture import Capture
 from .dataset import Dataset
 from .errors import AnalyzerError, FeatureUnavailable
-from .extensions import FeatureSet
 from .gan import GAN
 from .progress import track
 
 T = TypeVar("T")
 _UNSET = object()
+
+
+@dataclass
+class FeatureSet:
+    """Features of the run's fakes and reals in one space (CPU float32)."""
+
+    name: str
+    description: str
+    fake: torch.Tensor
+    real: torch.Tensor | None
+
+    @property
+    def dim(self) -> int:
+        return int(self.fake.shape[1])
 
 
 @dataclass

@@ -117,20 +117,6 @@ class FeatureSpaceInfo:
 
 
 @dataclass
-class FeatureSet:
-    """Features of the run's fakes and reals in one space (CPU float32)."""
-
-    name: str
-    description: str
-    fake: torch.Tensor
-    real: torch.Tensor | None
-
-    @property
-    def dim(self) -> int:
-        return int(self.fake.shape[1])
-
-
-@dataclass
 class AttributionTarget:
     """A scalar function of generated data, for the attributions analyzer to explain.
 

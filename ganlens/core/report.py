@@ -1,7 +1,7 @@
 """The report: run metadata plus the sections, written by every writer asked for.
 
 Writers are plugins (``ganlens_write_report``): ``html`` (one self-contained page), ``json``
-(the versioned schema in :mod:`ganlens.report.schema`) and ``md``. Figures are saved as PNG files
+(the versioned schema in :mod:`ganlens.core.schema`) and ``md``. Figures are saved as PNG files
 under ``figures/<section>/`` first, so every writer can refer to them. Everything is written
 atomically.
 """

@@ -9,7 +9,7 @@ or a target a plugin registers), the pixel sensitivity map, and the conductance 
 layer's units.
 
 Public helpers (usable without the analyzer): :mod:`.methods` (batched captum wrappers),
-:mod:`.targets` (scalar targets and :func:`register_target`), :mod:`.generator`,
+:mod:`.targets` (scalar targets, registered through ``ganlens_register_attribution_targets``), :mod:`.generator`,
 :mod:`.keys` (the metric keys of report.json).
 """
 

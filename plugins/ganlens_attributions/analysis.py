@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 
@@ -46,16 +46,12 @@ from .keys import (
 )
 from .targets import Target, build_target
 
-if TYPE_CHECKING:
-    from . import Attributions
-
 PARTS = "parts"
 
 
-def run(analyzer: Attributions, ctx: ganlens.AnalysisContext) -> ganlens.Section:
-    """Analyze ``ctx`` with ``analyzer``'s options."""
-    o = analyzer.options
-    section = analyzer.new_section()
+def run(o: Any, section: ganlens.Section, ctx: ganlens.AnalysisContext) -> ganlens.Section:
+    """Fill the analyzer's empty ``section`` for ``ctx``, with the options ``o``
+    (``Attributions.Options``)."""
     gan = ctx.gan
     if o.baseline == "blurred" and not gan.data.is_image:
         raise OptionError(f"option attributions.baseline='blurred' needs image data; these data are "

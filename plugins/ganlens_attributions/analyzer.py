@@ -76,7 +76,7 @@ class Attributions(ganlens.Analyzer):
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
         from .analysis import run
 
-        return run(self, ctx)
+        return run(self.options, self.new_section(), ctx)
 
 
 def check_options(o: Attributions.Options) -> None:

@@ -100,6 +100,9 @@ class Latent(ganlens.Analyzer):
         return [ganlens.CaptureRequest("generator", layer, reduction, float16=full,
                                        limit=opts.points if full else None)]
 
+    def validate(self, host: ganlens.PluginHost) -> None:
+        self.check_choice("features", ["auto", *sorted(host.feature_spaces)], "feature space")
+
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
         section = self.new_section()
         opts = self.options

@@ -69,16 +69,17 @@ class ModeCollapse(ganlens.Analyzer):
         super().__init__(**options)
         validate_options(self.options)
 
+    def validate(self, host: ganlens.PluginHost) -> None:
+        self.check_choice("features", ["auto", *sorted(host.feature_spaces)], "feature space")
+
     # -- the verb ---------------------------------------------------------------------------
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
         section = self.new_section()
         if ctx.real is None:
             raise ganlens.errors.SkipAnalysis(ctx.real_reason or "no real data")
         opts = self.options
-        known = ["auto", *ctx.feature_space_names()]
-        if opts.features not in known:
-            raise OptionError(f"option mode_collapse.features: unknown feature space "
-                              f"{opts.features!r}; known: {', '.join(known)}")
+        if ctx.host is not None:
+            self.validate(ctx.host)
         section.metric("samples", ctx.n_samples, "generated samples analysed (N)")
         modes = self._known_modes(ctx, section)
         classes = self._classes(ctx, section)
