@@ -87,6 +87,8 @@ def _load_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--d-output", choices=("logit", "probability"), default="logit",
                    help="what the discriminator returns (default: logit)")
     g.add_argument("--num-classes", type=_positive, help="classes of the training data")
+    g.add_argument("--sha256", metavar="HEX",
+                   help="refuse the checkpoint unless its sha256 is HEX (as its publisher gives it)")
     g.add_argument("--trust-pickle", action="store_true",
                    help="allow unpickling a whole module (runs code from the file)")
 
@@ -179,6 +181,7 @@ def _load_options(args: argparse.Namespace):
         output_range=args.output_range, discriminator=args.discriminator,
         discriminator_arch=args.discriminator_arch, d_output=args.d_output,
         trust_pickle=args.trust_pickle, device=args.device, num_classes=args.num_classes,
+        expected_sha256=args.sha256,
     )
 
 

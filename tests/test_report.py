@@ -88,3 +88,33 @@ def test_report_reads_like_a_notebook_object(report):
     assert report.metrics["samples"]["samples"] == 32
     [(section, finding)] = report.findings("warning")
     assert section.name == "hostile" and finding.threshold == 1.0
+
+
+class NonFinite(ganlens.Analyzer):
+    """Metrics whose values are NaN, infinite, or not computed at all."""
+
+    name = "nonfinite"
+    title = "Non-finite"
+
+    def analyze(self, ctx):
+        s = self.new_section()
+        s.metric("nan", float("nan"), "a NaN result")
+        s.metric("pos", float("inf"), "an infinite result")
+        s.metric("neg", float("-inf"), "a negative infinite result")
+        s.metric("missing", None, "not computed")
+        s.metric("mixed", [1.0, float("nan"), None], "a list with both")
+        return s
+
+
+def test_nan_and_infinity_are_not_null_in_json_and_shown_in_html(image_gan, tmp_path):
+    ganlens.analyze(image_gan, analyzers=[NonFinite()], samples=4, out_dir=tmp_path,
+                    formats=["html", "json"], progress=False)
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert validate(doc) == [] and doc["schema_version"] == 2
+    metrics = doc["sections"][0]["metrics"]
+    assert metrics == {"nan": "NaN", "pos": "Infinity", "neg": "-Infinity", "missing": None,
+                       "mixed": [1.0, "NaN", None]}
+    html = (tmp_path / "report.html").read_text()
+    row = {k: html.split(f"<code>{k}</code>")[1].split("</td>", 2)[1] for k in metrics}
+    assert "NaN" in row["nan"] and "+inf" in row["pos"] and "-inf" in row["neg"]
+    assert "n/a" in row["missing"] and "NaN" not in row["missing"]

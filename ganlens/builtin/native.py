@@ -78,6 +78,13 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions,
     payload, err = source.try_payload()
     if err is not None or not is_native(payload):
         return None
-    return gan_from_native(payload, source.path, options.device, host.architectures)
+    version = payload.get("format_version")
+    if isinstance(version, int) and version >= 2 and source.digest_status != "verified":
+        raise CheckpointError(f"{source.path}: the checkpoint is corrupted: a ganlens checkpoint "
+                              f"of format {version} carries its sha256, and this one does not")
+    gan = gan_from_native(payload, source.path, options.device, host.architectures)
+    gan.metadata["integrity"] = ("sha256 verified" if source.digest_status == "verified"
+                                 else "format 1: no digest to verify")
+    return gan
 
 

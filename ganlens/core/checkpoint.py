@@ -8,6 +8,7 @@ state_dicts, ``torch.export`` archives, pickled modules) are built-in extensions
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,10 @@ from .fileio import atomic_path
 from .gan import GAN
 
 FORMAT_TAG = "ganlens-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the file carries its sha256 in the zip comment (see write_digest)
+DIGEST_PREFIX = b"ganlens-sha256:"
+_EOCD = b"PK\x05\x06"  # the zip end-of-central-directory signature
+_EOCD_SIZE = 22
 
 
 @dataclass
@@ -43,6 +47,8 @@ class LoadOptions:
         trust_pickle: allow unpickling whole modules (runs code from the file).
         device: ``auto``, ``cpu`` or ``cuda``.
         num_classes: the number of classes of the training data, when known.
+        expected_sha256: the file's sha256 as its publisher gives it (``--sha256``); loading
+            refuses a file that does not match.
     """
 
     arch: str | None = None
@@ -54,6 +60,7 @@ class LoadOptions:
     discriminator: str | Path | None = None
     discriminator_arch: str | None = None
     d_output: str = "logit"
+    expected_sha256: str | None = None
     trust_pickle: bool = False
     device: str | None = None
     num_classes: int | None = None
@@ -75,6 +82,7 @@ class CheckpointSource:
         self._error: BaseException | None = None
         self._loaded = False
         self._names: list[str] | None = None
+        self._digest: str | None = None
 
     @property
     def is_zip(self) -> bool:
@@ -85,7 +93,7 @@ class CheckpointSource:
             try:
                 with zipfile.ZipFile(self.path) as z:
                     self._names = z.namelist()
-            except (zipfile.BadZipFile, OSError):
+            except Exception:  # a damaged directory raises many types (UnicodeDecodeError, ...)
                 self._names = []
         return self._names
 
@@ -96,11 +104,24 @@ class CheckpointSource:
             for n in self.zip_names()
         )
 
+    @property
+    def digest_status(self) -> str:
+        """``verified`` (the file carries a ganlens digest and matches it), ``absent`` (it
+        carries none); a digest that does not match raises :class:`CheckpointError`."""
+        if self._digest is None:
+            self._digest = verify_digest(self.path)
+        return self._digest
+
     def payload(self) -> Any:
-        """``torch.load(path, weights_only=True, map_location='cpu')``, once; errors are kept."""
+        """``torch.load(path, weights_only=True, map_location='cpu')``, once; errors are kept.
+
+        A zip file is checked first: against the ganlens digest it carries, else against the
+        CRC-32 of every entry, so that damaged bytes are an error rather than wrong weights."""
         if not self._loaded:
             self._loaded = True
             try:
+                if self.is_zip and self.digest_status == "absent":
+                    check_zip_crc(self.path)
                 self._payload = torch.load(self.path, weights_only=True, map_location="cpu")
             except Exception as exc:  # torch raises many types for bad files
                 self._error = exc
@@ -129,6 +150,8 @@ class CheckpointSource:
         if err is None:
             return f"it holds a {type(self._payload).__name__} that no loader recognises"
         msg = str(err).split("\n")[0]
+        if isinstance(err, CheckpointError):
+            return msg.removeprefix(f"{self.path}: ")
         if "central directory" in msg or "zip archive" in msg:
             return "the file is truncated or corrupt (its zip archive is incomplete)"
         if isinstance(err, (KeyError, EOFError)) or "pickle" in msg.lower() or "magic" in msg \
@@ -246,11 +269,108 @@ def checkpoint_dict(
 
 
 def save_checkpoint(payload: dict[str, Any], path: str | Path) -> Path:
-    """Write ``payload`` with ``torch.save`` atomically (temporary file, then rename)."""
+    """Write ``payload`` with ``torch.save`` atomically (temporary file, then rename), with the
+    file's sha256 in its zip comment (:func:`write_digest`)."""
     path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
+        write_digest(tmp)
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Integrity
+# ---------------------------------------------------------------------------------------------
+
+
+def _sha256_prefix(path: Path, length: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        left = length
+        while left > 0:
+            chunk = f.read(min(1 << 20, left))
+            if not chunk:
+                break
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest()
+
+
+def write_digest(path: Path) -> None:
+    """Append the sha256 of every byte before it to the zip file ``path`` as its comment.
+
+    ``torch.save`` writes a zip without a comment: its last 22 bytes are the end record, whose
+    last two bytes (the comment length) are 0. The digest covers the file up to those two bytes;
+    the comment length and the comment are checked by parsing them, so every byte is covered."""
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.seek(size - _EOCD_SIZE)
+        end = f.read(_EOCD_SIZE)
+        if len(end) != _EOCD_SIZE or not end.startswith(_EOCD) or end[-2:] != b"\0\0":
+            raise CheckpointError(f"{path}: torch.save wrote no plain zip end record; cannot "
+                                  "add a digest")
+        comment = DIGEST_PREFIX + _sha256_prefix(path, size - 2).encode("ascii")
+        f.seek(size - 2)
+        f.write(len(comment).to_bytes(2, "little") + comment)
+
+
+def read_digest(path: Path) -> tuple[str, int] | None:
+    """The digest a ganlens checkpoint carries and how many leading bytes it covers, or None
+    when the file has no ganlens digest comment."""
+    size = path.stat().st_size
+    tail_len = min(size, _EOCD_SIZE + 0xFFFF)
+    with open(path, "rb") as f:
+        f.seek(size - tail_len)
+        tail = f.read(tail_len)
+    pos = tail.rfind(_EOCD)
+    while pos >= 0:
+        length = int.from_bytes(tail[pos + 20 : pos + 22], "little")
+        comment = tail[pos + 22 : pos + 22 + length]
+        if pos + 22 + length == len(tail) and comment.startswith(DIGEST_PREFIX):
+            hexdigest = comment[len(DIGEST_PREFIX) :].decode("ascii", "replace")
+            return hexdigest, size - tail_len + pos + 20
+        pos = tail.rfind(_EOCD, 0, pos)
+    return None
+
+
+def verify_digest(path: Path) -> str:
+    """``verified`` or ``absent`` (see :attr:`CheckpointSource.digest_status`)."""
+    found = read_digest(path)
+    if found is None:
+        return "absent"
+    expected, covered = found
+    actual = _sha256_prefix(path, covered)
+    if actual != expected:
+        raise CheckpointError(
+            f"{path}: the checkpoint is corrupted: its content does not match the sha256 it "
+            f"carries (recorded {expected[:16]}..., computed {actual[:16]}...)"
+        )
+    return "verified"
+
+
+def check_zip_crc(path: Path) -> None:
+    """Raise :class:`CheckpointError` when an entry of the zip file ``path`` fails its CRC-32
+    check or the archive cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except Exception as exc:  # a damaged archive raises many types
+        raise CheckpointError(f"{path}: the file is corrupt: its zip archive cannot be read "
+                              f"({type(exc).__name__}: {str(exc)[:120]})") from exc
+    if bad is not None:
+        raise CheckpointError(f"{path}: the file is corrupt: entry {bad!r} fails its CRC-32 "
+                              "check")
+
+
+def check_sha256(path: Path, expected: str) -> None:
+    """Raise :class:`CheckpointError` unless the file's sha256 is ``expected`` (64 hex digits)."""
+    want = expected.strip().lower()
+    if len(want) != 64 or any(c not in "0123456789abcdef" for c in want):
+        raise CheckpointError(f"--sha256 {expected!r}: expected 64 hexadecimal digits")
+    actual = _sha256_prefix(path, path.stat().st_size)
+    if actual != want:
+        raise CheckpointError(f"{path}: sha256 {actual} does not match the expected {want}; "
+                              "the file is damaged or not the one published")
 
 
 def is_native(payload: Any) -> bool:

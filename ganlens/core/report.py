@@ -15,10 +15,10 @@ from typing import Any
 
 from .errors import OptionError
 from .fileio import atomic_write_bytes
+from .schema import SCHEMA_VERSION
 from .section import LEVELS, Finding, Section, level_rank, to_jsonable
 
 SCHEMA = "ganlens-report"
-SCHEMA_VERSION = 1
 DEFAULT_FORMATS = ("html", "json")
 FAIL_ON = ("warning", "alert")
 

@@ -3,7 +3,7 @@
 Top level::
 
     schema          "ganlens-report"
-    schema_version  1
+    schema_version  2
     metadata        run metadata: ganlens_version, checkpoint {path, sha256}, gan {latent, data,
                     ...}, real_data (record or null), seed, samples, device, analyzers,
                     plugins [{name, distribution, version}], timings {capture_s, total_s, ...}
@@ -23,8 +23,10 @@ A section::
     tables                     [{name, title, columns, rows, caption}]
     duration_s                 seconds (absent when timings are excluded)
 
-Non-finite numbers are written as null. Additions that keep these keys keep the version;
-removing or renaming a key raises it.
+Numbers that are not finite are written as the strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"``; ``null`` means "not computed". (Version 1 wrote both as null; that is why the
+version is 2.) Additions that keep these keys keep the version; removing or renaming a key, or
+changing what a value means, raises it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from __future__ import annotations
 from typing import Any
 
 from .section import LEVELS, STATUSES
+
+SCHEMA_VERSION = 2
 
 SECTION_KEYS = {
     "name": str, "title": str, "description": str, "status": str, "summary": str,
@@ -44,8 +48,8 @@ def validate(doc: dict[str, Any]) -> list[str]:
     problems = []
     if doc.get("schema") != "ganlens-report":
         problems.append("schema is not 'ganlens-report'")
-    if doc.get("schema_version") != 1:
-        problems.append("schema_version is not 1")
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        problems.append(f"schema_version is not {SCHEMA_VERSION}")
     for key in ("metadata", "summary"):
         if not isinstance(doc.get(key), dict):
             problems.append(f"{key} is missing or not an object")

@@ -23,12 +23,30 @@ def level_rank(level: str | None) -> int:
     return LEVELS.index(level) if level in LEVELS else -1
 
 
-def to_jsonable(value: Any) -> Any:
-    """Numbers, strings, lists and dicts that ``json.dumps`` accepts; NaN and inf become None."""
+NAN, POS_INF, NEG_INF = "NaN", "Infinity", "-Infinity"
+"""How report.json writes non-finite numbers: strings, never ``null`` (which means "not
+computed"), so a reader can tell a NaN result from a missing one."""
+
+
+def encode_float(value: float) -> float | str:
+    """``value`` itself when finite, else ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return NAN
+    return POS_INF if value > 0 else NEG_INF
+
+
+def to_jsonable(value: Any, *, encode: bool = True) -> Any:
+    """Numbers, strings, lists and dicts that ``json.dumps`` accepts; NaN and infinities become
+    the strings of :func:`encode_float` (with ``encode=False`` they stay floats, as a section
+    keeps them in memory), None stays null ("not computed")."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
-        return [to_jsonable(v) for v in value.tolist()] if value.ndim else to_jsonable(value.item())
+        items = value.tolist()
+        return [to_jsonable(v, encode=encode) for v in items] if value.ndim \
+            else to_jsonable(value.item(), encode=encode)
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool) or value is None or isinstance(value, str):
@@ -36,11 +54,11 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return encode_float(value) if encode else value
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, encode=encode) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, encode=encode) for v in value]
     return str(value)
 
 
@@ -135,8 +153,9 @@ class Section:
 
     # -- building -------------------------------------------------------------------------
     def metric(self, key: str, value: Any, description: str = "", good: str = "") -> Any:
-        """Record a metric (converted to plain JSON values); returns the stored value."""
-        stored = to_jsonable(value)
+        """Record a metric (converted to plain Python values; NaN and infinities stay floats and
+        are encoded when the report is written); returns the stored value."""
+        stored = to_jsonable(value, encode=False)
         self.metrics[key] = stored
         if description or good:
             self.metric_info[key] = MetricInfo(description, good)

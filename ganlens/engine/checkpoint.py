@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..core.checkpoint import CheckpointSource, LoadOptions, check_outputs_finite
+from ..core.checkpoint import CheckpointSource, LoadOptions, check_outputs_finite, check_sha256
 from ..core.errors import CheckpointError
 from ..core.gan import GAN
 from .host import PluginHost
@@ -33,6 +33,8 @@ def load(path: str | Path, options: LoadOptions | None = None, *, host: PluginHo
     source = CheckpointSource(path)
     if source.size == 0:
         raise CheckpointError(f"{source.path}: the file is empty; expected a checkpoint")
+    if options.expected_sha256:
+        check_sha256(source.path, options.expected_sha256)
     gan = host.hook.ganlens_load_checkpoint(source=source, options=options, host=host)
     if gan is None:
         raise CheckpointError(

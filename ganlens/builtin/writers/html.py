@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "n/a" if value is None else str(value).lower()
     if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "+inf" if value > 0 else "-inf"
         return f"{value:.4g}"
     if isinstance(value, list):
         shown = ", ".join(format_value(v) for v in value[:8])
