@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -284,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         # The edge: flags and environment become the host's settings, passed down from here.
         host = make_host(disable=args.disable, progress=False if args.no_progress else None,
                          debug=True if args.debug else None)
-        return COMMANDS[args.command](args, host)
+        code = COMMANDS[args.command](args, host)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
     except (GanlensError, InputError) as exc:
         if args.debug:
             traceback.print_exc()
@@ -293,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganlens: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ganlens plugins --json | head`): stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

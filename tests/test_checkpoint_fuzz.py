@@ -162,3 +162,11 @@ def test_expected_sha256_is_checked(tmp_path, digits_run):
         ganlens.load(digits_run.checkpoint, expected_sha256="0" * 64)
     with pytest.raises(CheckpointError, match="expected 64 hexadecimal digits"):
         ganlens.load(digits_run.checkpoint, expected_sha256="abc")
+
+
+def test_a_torchscript_file_says_what_it_is_and_what_to_do(tmp_path):
+    path = tmp_path / "scripted.pt"
+    torch.jit.save(torch.jit.script(nn.Sequential(nn.Linear(4, 8), nn.Tanh())), path)
+    with pytest.raises(CheckpointError, match=r"it is a TorchScript archive \(torch.jit.save\).*"
+                                              "state_dict.*torch.export"):
+        ganlens.load(path)

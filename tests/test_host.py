@@ -256,3 +256,25 @@ def test_an_unknown_feature_space_is_refused_before_any_work(name, image_gan):
         ganlens.analyze(image_gan, analyzers=[name], samples=8, progress=False,
                         real=testing.random_images(20), options={name: {"features": "inception"}})
     assert calls[0] == 0
+
+
+def test_an_unknown_report_format_is_refused_before_any_work(image_gan, tmp_path):
+    from ganlens import testing
+
+    with testing.count_forward_calls(image_gan.generator) as calls, \
+            pytest.raises(OptionError, match="unknown report format 'xyz'; known: html, json, md"):
+        ganlens.analyze(image_gan, samples=8, out_dir=tmp_path / "out", formats=["html", "xyz"],
+                        progress=False)
+    assert calls[0] == 0 and not (tmp_path / "out").exists()
+
+
+def test_a_closed_pipe_ends_the_cli_quietly():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "ganlens", "plugins", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head -0`: the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

@@ -112,6 +112,14 @@ class CheckpointSource:
             self._digest = verify_digest(self.path)
         return self._digest
 
+    @property
+    def is_torchscript(self) -> bool:
+        """A ``torch.jit.save`` archive: a zip with compiled code (``code/``) and constants."""
+        names = self.zip_names() if self.is_zip else []
+        return any("/code/" in n for n in names) and any(
+            n.endswith("/constants.pkl") or n.endswith("/data.pkl") for n in names
+        ) and not self.is_export_archive
+
     def payload(self) -> Any:
         """``torch.load(path, weights_only=True, map_location='cpu')``, once; errors are kept.
 
@@ -122,6 +130,12 @@ class CheckpointSource:
             try:
                 if self.is_zip and self.digest_status == "absent":
                     check_zip_crc(self.path)
+                if self.is_torchscript:
+                    raise CheckpointError(
+                        f"{self.path}: it is a TorchScript archive (torch.jit.save), whose "
+                        "layers ganlens cannot hook; save the model's state_dict() and load it "
+                        "with --arch MODULE:CALLABLE, or export it with torch.export (a .pt2 "
+                        "archive with a dynamic batch dimension)")
                 self._payload = torch.load(self.path, weights_only=True, map_location="cpu")
             except Exception as exc:  # torch raises many types for bad files
                 self._error = exc

@@ -9,6 +9,7 @@ atomically.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,18 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_ANALYZER_FAILED = 3
+
+
+def check_formats(formats: Sequence[str], host: Any) -> list[str]:
+    """The formats, normalised; an unknown one is an :class:`OptionError` listing the known."""
+    formats = [f.strip().lower() for f in formats if f.strip()]
+    unknown = [f for f in formats if f not in host.formats]
+    if unknown:
+        raise OptionError(
+            f"unknown report format {', '.join(map(repr, unknown))}; known: "
+            f"{', '.join(sorted(host.formats))}"
+        )
+    return formats
 
 
 def _slug(text: str) -> str:
@@ -107,13 +120,7 @@ class Report:
         if host is None:
             raise OptionError("this report has no plugin host to find writers in; pass host= "
                               "(ganlens.make_host()) to save it")
-        formats = [f.strip().lower() for f in formats if f.strip()]
-        unknown = [f for f in formats if f not in host.formats]
-        if unknown:
-            raise OptionError(
-                f"unknown report format {', '.join(map(repr, unknown))}; known: "
-                f"{', '.join(sorted(host.formats))}"
-            )
+        formats = check_formats(formats, host)
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = self.save_figures(out)

@@ -35,7 +35,7 @@ from ..core.errors import (
 )
 from ..core.fileio import sha256_file
 from ..core.gan import GAN
-from ..core.report import DEFAULT_FORMATS, Report
+from ..core.report import DEFAULT_FORMATS, Report, check_formats
 from ..core.section import Section
 from .checkpoint import load
 from .data import load_dataset, reload_recorded
@@ -307,6 +307,8 @@ def analyze(
     if samples < 2:
         raise InputError(f"samples must be at least 2, got {samples}")
     progress = progress and host.progress
+    if out_dir is not None:
+        formats = check_formats(formats, host)  # before any work, not after it
     ckpt_meta: dict[str, Any] | None = None
     if isinstance(gan_or_path, GAN):
         gan = gan_or_path
