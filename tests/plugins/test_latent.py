@@ -267,9 +267,10 @@ def test_bad_options_are_clear_errors(options, message):
 def test_unknown_layer_and_feature_space_name_what_is_expected(image_gan):
     with pytest.raises(OptionError, match="latent.layer.*project.0"):
         Latent(layer="nope").requests(image_gan)
-    section = Latent(parts=["interpolation"], features="nope").run(image_gan, samples=20)
-    assert section.status == "failed" and "latent.features" in section.reason
-    assert "pixels" in section.reason
+    # An unknown feature space is refused before the run starts, listing the known ones.
+    with pytest.raises(OptionError, match="option latent.features: unknown feature space 'nope'; "
+                                          "known: auto, .*pixels"):
+        Latent(parts=["interpolation"], features="nope").run(image_gan, samples=20)
 
 
 GANS = {
