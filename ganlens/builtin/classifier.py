@@ -25,8 +25,10 @@ MIN_ACCURACY = 0.90
 HELD_OUT_FRACTION = 0.2
 MAX_STEPS = 600
 BATCH_SIZE = 64
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SPLIT_SEED = 0
+INIT_SEED = 0
+LEARNING_RATE = 1e-3
 
 
 class SmallCNN(nn.Module):
@@ -100,10 +102,15 @@ class Classifier:
         return torch.cat(outs) if outs else torch.empty(0, 128)
 
 
-def _cache_key(ds: Dataset) -> str:
+def _cache_key(ds: Dataset, model: nn.Module, device: torch.device) -> str:
+    """Everything that decides the classifier's weights: the data and labels, the network, the
+    training recipe and seeds, and where it was trained (CPU and CUDA round differently)."""
     h = hashlib.sha256()
     h.update(ds.digest().encode())
-    h.update(repr((ds.spec.shape, ds.spec.value_range, CACHE_VERSION)).encode())
+    recipe = (ds.spec.shape, ds.spec.value_range, ds.num_classes, CACHE_VERSION, repr(model),
+              MAX_STEPS, BATCH_SIZE, HELD_OUT_FRACTION, SPLIT_SEED, INIT_SEED, LEARNING_RATE,
+              device.type, torch.__version__)
+    h.update(repr(recipe).encode())
     return h.hexdigest()[:24]
 
 
@@ -129,15 +136,26 @@ def train_classifier(
         )
     device = torch.device(device)
     names = ds.class_names or [str(i) for i in range(num_classes)]
-    use_cache = cache_dir is not None
-    path = Path(cache_dir or ".") / "classifiers" / f"{_cache_key(ds)}.pt"
-    model = _build(ds.spec.shape, num_classes)
+    # Its own random stream: the weights never depend on what ran before, and training never
+    # moves the caller's stream (so a cache hit and a miss leave the same state behind).
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(INIT_SEED)
+        model = _build(ds.spec.shape, num_classes)
+        path = Path(cache_dir or ".") / "classifiers" / f"{_cache_key(ds, model, device)}.pt"
+        return _trained(model, ds, device, path, cache_dir is not None, min_accuracy,
+                        num_classes, names)
+
+
+def _trained(model: nn.Module, ds: Dataset, device: torch.device, path: Path, use_cache: bool,
+             min_accuracy: float, num_classes: int, names: list[str]) -> Classifier:
+    """``model`` loaded from the cache entry ``path``, else trained (and stored there)."""
     if use_cache and path.exists():
         try:
             saved = torch.load(path, weights_only=True, map_location="cpu")
             model.load_state_dict(saved["state_dict"])
             cached = float(saved["accuracy"])
         except Exception:  # a stale or broken cache entry is retrained, not fatal
+            torch.manual_seed(INIT_SEED)
             model, cached = _build(ds.spec.shape, num_classes), None
         if cached is not None:
             # Outside the try: a cached classifier that is too weak is refused, not retrained.
@@ -170,7 +188,7 @@ def _fit(model: nn.Module, ds: Dataset, device: torch.device) -> float:
     x, y = ds.x.to(device), ds.labels.to(device)
     torch.manual_seed(SPLIT_SEED)
     model = model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     steps_per_epoch = max(1, math.ceil(len(train_idx) / BATCH_SIZE))
     epochs = max(3, min(30, MAX_STEPS // steps_per_epoch))
     model.train()
