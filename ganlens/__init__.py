@@ -31,6 +31,7 @@ from .api import (
     make_host,
     train,
 )
+from .core.analyzer import option
 from .core.capture import CaptureRequest
 from .core.checkpoint import LoadOptions
 from .core.context import AnalysisContext, FeatureSet, PassRecord
@@ -82,5 +83,6 @@ __all__ = [
     "load",
     "load_dataset",
     "make_host",
+    "option",
     "train",
 ]

@@ -13,6 +13,7 @@ the command line as ``--option NAME.KEY=VALUE``; a value of the wrong type is a 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Sequence
@@ -69,7 +70,32 @@ class BaseAnalyzer:
                 known = ", ".join(sorted(fields)) or "none"
                 raise OptionError(f"analyzer {cls.name!r} has no option {key!r}; its options: {known}")
             converted[key] = coerce_option(cls.name, key, hints.get(key, Any), value)
-        return cls.Options(**converted)
+        options = cls.Options(**converted)
+        for f in fields.values():
+            bounds = f.metadata.get(BOUNDS_KEY)
+            if bounds is not None:
+                bounds.check(cls.name, f.name, hints.get(f.name, Any), getattr(options, f.name))
+        return options
+
+    @classmethod
+    def describe_options(cls) -> list[dict[str, Any]]:
+        """Each option's name, type, default and bounds, as ``ganlens plugins --json`` shows
+        them (the same declarations the CLI and Python check against)."""
+        hints = typing.get_type_hints(cls.Options)
+        out = []
+        for f in cls.option_fields().values():
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = None
+            bounds = f.metadata.get(BOUNDS_KEY)
+            out.append({"name": f.name, "type": _type_name(hints.get(f.name, Any)),
+                        "default": default if isinstance(default, (int, float, str, bool,
+                                                                   type(None))) else repr(default),
+                        "bounds": bounds.describe() if bounds else None})
+        return out
 
     def validate(self, host: Any) -> None:
         """Check the options against the run's plugin host before any work starts (names of
@@ -113,6 +139,78 @@ class BaseAnalyzer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options!r})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds declared on the Options fields
+# ---------------------------------------------------------------------------------------------
+
+BOUNDS_KEY = "ganlens_bounds"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """The range an option's value (each item, for a list) must lie in."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return True  # not a number (e.g. None where None is allowed): nothing to bound
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        return ((self.ge is None or value >= self.ge) and (self.gt is None or value > self.gt)
+                and (self.le is None or value <= self.le) and (self.lt is None or value < self.lt))
+
+    def describe(self) -> str:
+        lo, lo_open = (self.gt, True) if self.gt is not None else (self.ge, False)
+        hi, hi_open = (self.lt, True) if self.lt is not None else (self.le, False)
+        if lo is not None and hi is not None:
+            return f"in {'(' if lo_open else '['}{_num(lo)}, {_num(hi)}{')' if hi_open else ']'}"
+        if lo is not None:
+            return f"{'>' if lo_open else '>='} {_num(lo)}"
+        if hi is not None:
+            return f"{'<' if hi_open else '<='} {_num(hi)}"
+        return "any value"
+
+    def check(self, analyzer: str, key: str, tp: Any, value: Any) -> None:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if all(self.contains(v) for v in items):
+            return
+        ints = tp is int or int in typing.get_args(tp) or any(
+            int in typing.get_args(a) for a in typing.get_args(tp))
+        what = "an integer" if ints else "a number"
+        if isinstance(value, (list, tuple)):
+            what = "integers, each" if ints else "numbers, each"
+        raise OptionError(f"option {analyzer}.{key}: expected {what} {self.describe()}, "
+                          f"got {value!r}")
+
+
+def option(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
+           ge: float | None = None, gt: float | None = None, le: float | None = None,
+           lt: float | None = None) -> Any:
+    """A field of an analyzer's ``Options`` with the range its value must lie in, checked
+    wherever the options are made (Python, ``--option``) and listed by ``ganlens plugins
+    --json``::
+
+        @dataclass
+        class Options:
+            k: int = ganlens.option(5, ge=1)
+            alpha: float = ganlens.option(0.05, gt=0, lt=1)
+    """
+    if ge is not None and gt is not None or le is not None and lt is not None:
+        raise ValueError("give at most one lower bound (ge or gt) and one upper (le or lt)")
+    meta = {BOUNDS_KEY: Bounds(ge, gt, le, lt)}
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
 
 
 # ---------------------------------------------------------------------------------------------

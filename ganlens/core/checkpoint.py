@@ -369,8 +369,8 @@ def check_zip_crc(path: Path) -> None:
         with zipfile.ZipFile(path) as z:
             bad = z.testzip()
     except Exception as exc:  # a damaged archive raises many types
-        raise CheckpointError(f"{path}: the file is corrupt: its zip archive cannot be read "
-                              f"({type(exc).__name__}: {str(exc)[:120]})") from exc
+        raise CheckpointError(f"{path}: the file is truncated or corrupt: its zip archive cannot "
+                              f"be read ({type(exc).__name__}: {str(exc)[:120]})") from exc
     if bad is not None:
         raise CheckpointError(f"{path}: the file is corrupt: entry {bad!r} fails its CRC-32 "
                               "check")

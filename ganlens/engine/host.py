@@ -84,13 +84,16 @@ class Registered:
     version: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "plugin": self.plugin,
             "distribution": self.distribution,
             "version": self.version,
             "description": _describe(self.obj),
         }
+        if isinstance(self.obj, type) and issubclass(self.obj, BaseAnalyzer):
+            out["options"] = self.obj.describe_options()
+        return out
 
 
 def _describe(obj: Any) -> str:

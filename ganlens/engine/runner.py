@@ -307,8 +307,10 @@ def analyze(
     if samples < 2:
         raise InputError(f"samples must be at least 2, got {samples}")
     progress = progress and host.progress
+    # Every option first: nothing is loaded or run before the whole request is known to be valid.
     if out_dir is not None:
-        formats = check_formats(formats, host)  # before any work, not after it
+        formats = check_formats(formats, host)
+    chosen = resolve_analyzers(host, analyzers, skip, options)
     ckpt_meta: dict[str, Any] | None = None
     if isinstance(gan_or_path, GAN):
         gan = gan_or_path
@@ -322,7 +324,6 @@ def analyze(
         path = Path(gan_or_path)
         ckpt_meta = {"path": str(path), "name": path.name, "sha256": sha256_file(path),
                      "format": gan.metadata.get("format")}
-    chosen = resolve_analyzers(host, analyzers, skip, options)
     real_ds, real_full, real_reason = resolve_real(gan, real, seed=seed, samples=samples,
                                                   host=host)
 

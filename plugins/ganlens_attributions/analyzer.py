@@ -32,32 +32,32 @@ class Attributions(ganlens.Analyzer):
         """Discriminator attribution methods shown per sample (overlays)."""
         map_method: Method = "integrated_gradients"
         """The method averaged over many samples for the 'where D looks' maps."""
-        map_samples: int = 128
+        map_samples: int = ganlens.option(128, ge=1)
         """Real and generated samples (each) averaged in the 'where D looks' maps."""
-        display: int = 3
+        display: int = ganlens.option(3, ge=0)
         """Real and generated samples (each) shown with overlays."""
-        n_steps: int = 32
+        n_steps: int = ganlens.option(32, ge=1)
         """Integration steps of Integrated Gradients and LayerConductance."""
         baseline: Baseline = "black"
         """IG baseline on data: black (low end of the range), blurred input, mean_real."""
-        blur_sigma: float = 0.1
+        blur_sigma: float = ganlens.option(0.1, gt=0)
         """Blur of the 'blurred' baseline, as a fraction of the image's shorter side."""
-        smoothgrad_samples: int = 8
+        smoothgrad_samples: int = ganlens.option(8, ge=1)
         """Noisy copies per sample for SmoothGrad."""
-        smoothgrad_noise: float = 0.1
+        smoothgrad_noise: float = ganlens.option(0.1, ge=0)
         """SmoothGrad's noise standard deviation, as a fraction of the data range."""
         gradcam_layer: str = ""
         """D layer for Grad-CAM; empty: the last convolution with a spatial output."""
-        latent_samples: int = 64
+        latent_samples: int = ganlens.option(64, ge=1)
         """Latents for latent importance, pixel sensitivity and unit conductance."""
         targets: list[str] = field(default_factory=lambda: ["discriminator", "classifier"])
         """Scalar targets of G(z) to explain: discriminator, classifier[:K],
         region:TOP:BOTTOM:LEFT:RIGHT (fractions), or one a plugin registers."""
         generator_layer: str = ""
         """G layer for unit conductance; empty: the middle hidden layer."""
-        inactive_fraction: float = 0.1
+        inactive_fraction: float = ganlens.option(0.1, ge=0, le=1)
         """A latent dimension is inactive below this fraction of the average effect."""
-        internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE
+        internal_batch_size: int = ganlens.option(DEFAULT_INTERNAL_BATCH_SIZE, ge=2)
         """At most this many network evaluations at once (bounds memory)."""
 
     def __init__(self, **options: object) -> None:
@@ -80,19 +80,7 @@ class Attributions(ganlens.Analyzer):
 
 
 def check_options(o: Attributions.Options) -> None:
-    """Raise :class:`OptionError` naming the option and what was expected."""
-    def need(ok: bool, key: str, expected: str, value: object) -> None:
-        if not ok:
-            raise OptionError(f"option attributions.{key}: expected {expected}, got {value!r}")
-
-    for key in ("n_steps", "map_samples", "latent_samples", "smoothgrad_samples"):
-        need(getattr(o, key) >= 1, key, "an integer >= 1", getattr(o, key))
-    need(o.display >= 0, "display", "an integer >= 0", o.display)
-    need(o.internal_batch_size >= 2, "internal_batch_size", "an integer >= 2", o.internal_batch_size)
-    need(o.smoothgrad_noise >= 0, "smoothgrad_noise", "a number >= 0", o.smoothgrad_noise)
-    need(o.blur_sigma > 0, "blur_sigma", "a number > 0", o.blur_sigma)
-    need(0 <= o.inactive_fraction <= 1, "inactive_fraction", "a number in [0, 1]",
-         o.inactive_fraction)
+    """The target specs' syntax (the numeric bounds are declared on the fields)."""
     for spec in o.targets:
         name, _sep, arg = spec.strip().partition(":")
         if name == "region":

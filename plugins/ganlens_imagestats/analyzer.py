@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 import ganlens
-from ganlens.errors import OptionError
 
 from .metrics import (
     BANDS,
@@ -46,29 +45,15 @@ class ImageStats(ganlens.Analyzer):
 
     @dataclass
     class Options:
-        bins: int = 64
+        bins: int = ganlens.option(64, ge=2)
         """Bins of the intensity histograms in the figure (the distance uses no bins)."""
-        edge_threshold: float = 0.1
+        edge_threshold: float = ganlens.option(0.1, gt=0, lt=1)
         """Gradient magnitude (fraction of the intensity range between neighbouring pixels)
         above which a pixel counts as an edge."""
-        histogram_tolerance: float = 0.05
+        histogram_tolerance: float = ganlens.option(0.05, gt=0, lt=1)
         """Histogram distance (fraction of the intensity range) above which a warning is given."""
-        spectrum_tolerance: float = 2.0
+        spectrum_tolerance: float = ganlens.option(2.0, gt=1)
         """Factor by which the high-frequency power may differ (either way) before a warning."""
-
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)
-        o = self.options
-        if o.bins < 2:
-            raise OptionError(f"option image_stats.bins: expected at least 2, got {o.bins}")
-        for key in ("edge_threshold", "histogram_tolerance"):
-            value = getattr(o, key)
-            if not 0 < value < 1:
-                raise OptionError(f"option image_stats.{key}: expected a number between 0 and 1 "
-                                  f"(a fraction of the intensity range), got {value}")
-        if not (o.spectrum_tolerance > 1 and math.isfinite(o.spectrum_tolerance)):
-            raise OptionError(f"option image_stats.spectrum_tolerance: expected a factor above "
-                              f"1, got {o.spectrum_tolerance}")
 
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
         section = self.new_section()

@@ -28,15 +28,15 @@ class Samples(ganlens.Analyzer):
 
     @dataclass
     class Options:
-        grid: int = 64
+        grid: int = ganlens.option(64, ge=1)
         """Samples in the grid (from the first latents of the shared pass)."""
-        pairs: int = 4
+        pairs: int = ganlens.option(4, ge=1)
         """Latent pairs to interpolate between."""
-        steps: int = 9
+        steps: int = ganlens.option(9, ge=2)
         """Images per interpolation strip, the end points included."""
-        neighbours: int = 5
+        neighbours: int = ganlens.option(5, ge=1)
         """Nearest training images shown per sample."""
-        queries: int = 6
+        queries: int = ganlens.option(6, ge=1)
         """Samples shown beside their nearest training images."""
 
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:

@@ -226,11 +226,12 @@ def test_analyzer_on_noisy_fakes_with_a_constant_discriminator():
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"bins": 1}, "at least 2"),
+    ({"bins": 1}, r"option image_stats.bins: expected an integer >= 2, got 1"),
     ({"bins": "many"}, "expected an integer"),
-    ({"edge_threshold": 2}, "between 0 and 1"),
-    ({"histogram_tolerance": 0}, "between 0 and 1"),
-    ({"spectrum_tolerance": 0.5}, "above 1"),
+    ({"edge_threshold": 2}, r"option image_stats.edge_threshold: expected a number in \(0, 1\)"),
+    ({"histogram_tolerance": 0}, r"expected a number in \(0, 1\), got 0"),
+    ({"spectrum_tolerance": 0.5}, "expected a number > 1, got 0.5"),
+    ({"spectrum_tolerance": "inf"}, "expected a number > 1, got inf"),
     ({"spectrum": 2}, "no option 'spectrum'"),
 ])
 def test_bad_options_are_option_errors(options, message):

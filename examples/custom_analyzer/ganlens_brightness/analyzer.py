@@ -18,7 +18,7 @@ class Brightness(ganlens.Analyzer):
 
     @dataclass
     class Options:
-        tolerance: float = 0.1
+        tolerance: float = ganlens.option(0.1, ge=0)
         """Warn when the means differ by more than this fraction of the value range."""
 
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
