@@ -2,11 +2,24 @@
 
 umap-learn spends most of a first fit compiling numba code, and most of that in the two parallel
 kernels that build the fuzzy neighbour graph (``smooth_knn_dist`` and
-``compute_membership_strengths``, ~15 s on 2 CPU cores). Here the same graph is built with
+``compute_membership_strengths``, 7-15 s on 2 CPU cores). Here the same graph is built with
 vectorised numpy from an exact k-nearest-neighbour search in torch, and umap-learn's own
 ``simplicial_set_embedding`` (spectral initialisation, the SGD layout) turns it into 2-D
 coordinates. Data of more than ``pca_dims`` dimensions are first projected on their principal
 components, and the layout runs 200 epochs (umap-learn's own default above 10,000 points).
+
+``simplicial_set_embedding`` is outside umap-learn's estimator API (``umap.UMAP``), and the
+layout kernel is patched for numba's disk cache (:func:`_cache_layout_kernel`). The public path,
+``umap.UMAP(precomputed_knn=(indices, distances, None), init="spectral", n_epochs=...,
+random_state=...)``, was measured against this one on the same kNN graph (MNIST, N = 2,000 and
+10,000): it ends in the same call (given umap-learn's own graph, this call returns the same
+coordinates bit for bit), with the same trustworthiness within noise and the same time once
+compiled, but it compiles umap-learn's two parallel graph kernels, which numba does not cache, in
+every fresh process: 7-9 s against 1 s for a first fit at N = 2,000 on 2 cores. So the private
+call stays, bounded: pyproject.toml accepts the umap-learn releases it was checked with (0.5.7 to
+0.5.12; not 0.6), the call names every argument, :func:`umap_layout_api_problem` stops it with
+a message naming the umap-learn version when the signature changed, and
+``tests/plugins/test_latent_umap_api.py`` fails when the signature or the patched kernel change.
 
 Faithfulness is measured, not assumed: :func:`trustworthiness` is scikit-learn's
 ``trustworthiness`` against the original data (before PCA) on a seeded subsample.
@@ -38,6 +51,17 @@ TRUST_NEIGHBORS = 5
 SMOOTH_K_TOLERANCE = 1e-5  # umap-learn's constants, so the graph is the same
 MIN_K_DIST_SCALE = 1e-3
 _KNN_CHUNK = 2048
+
+# umap.umap_.simplicial_set_embedding's parameters, in order, in every umap-learn this module was
+# checked with (0.5.7 to 0.5.12); the call below names the first 16 and ``parallel``.
+UMAP_LAYOUT_PARAMETERS = (
+    "data", "graph", "n_components", "initial_alpha", "a", "b", "gamma", "negative_sample_rate",
+    "n_epochs", "init", "random_state", "metric", "metric_kwds", "densmap", "densmap_kwds",
+    "output_dens", "output_metric", "output_metric_kwds", "euclidean_output", "parallel",
+    "verbose", "tqdm_kwds",
+)
+# umap.layouts' serial layout kernel, which :func:`_cache_layout_kernel` puts in numba's cache.
+UMAP_LAYOUT_KERNEL = "_nb_optimize_layout_euclidean_single_epoch"
 
 
 @dataclass
@@ -182,16 +206,67 @@ def _umap_embed(data: np.ndarray, random_state: int, n_neighbors: int, min_dist:
     graph = fuzzy_graph(knn_idx, knn_dist, k)
     from umap.umap_ import find_ab_params, simplicial_set_embedding
 
+    problem = umap_layout_api_problem(simplicial_set_embedding, strict=False)
+    if problem:
+        raise RuntimeError(problem)
     _cache_layout_kernel()
     a, b = find_ab_params(1.0, min_dist)
     rng = np.random.RandomState(random_state)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # umap's notes on disconnected graphs and tbb threads
         coords, _aux = simplicial_set_embedding(
-            reduced, graph, 2, 1.0, a, b, 1.0, 5, n_epochs, "spectral", rng, "euclidean", {},
-            False, {}, False, parallel=False,
+            data=reduced, graph=graph, n_components=2, initial_alpha=1.0, a=a, b=b, gamma=1.0,
+            negative_sample_rate=5, n_epochs=n_epochs, init="spectral", random_state=rng,
+            metric="euclidean", metric_kwds={}, densmap=False, densmap_kwds={},
+            output_dens=False, parallel=False,
         )
     return np.asarray(coords, dtype=np.float32)
+
+
+_LAYOUT_ARGUMENTS = UMAP_LAYOUT_PARAMETERS[:16] + ("parallel",)  # what the call above names
+
+
+def _umap_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("umap-learn")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def umap_layout_api_problem(function: Any = None, *, strict: bool = True) -> str | None:
+    """What changed in umap-learn's ``simplicial_set_embedding`` against
+    :data:`UMAP_LAYOUT_PARAMETERS`, as a message naming the installed umap-learn, or None.
+
+    ``strict``: any difference in the parameters' names, order or count (what the tests check);
+    otherwise only what breaks the call of :func:`_umap_embed`: a parameter it names that is
+    gone, or a new one without a default."""
+    import inspect
+
+    if function is None:
+        from umap.umap_ import simplicial_set_embedding as function
+    found = tuple(inspect.signature(function).parameters.values())
+    names = tuple(p.name for p in found)
+    head = (f"umap-learn {_umap_version()} changed umap.umap_.simplicial_set_embedding, the "
+            "private layout the latent analyzer calls (checked with 0.5.7 to 0.5.12)")
+    missing = [n for n in _LAYOUT_ARGUMENTS if n not in names]
+    required = [p.name for p in found if p.default is inspect.Parameter.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                and p.name not in _LAYOUT_ARGUMENTS]
+    if missing or required:
+        return (f"{head}: parameters gone: {missing or 'none'}; new required parameters: "
+                f"{required or 'none'}. Install umap-learn from pyproject.toml's range "
+                "(pip install -c constraints.txt -e .) or adapt ganlens_latent/embedding.py.")
+    if strict and names != UMAP_LAYOUT_PARAMETERS:
+        added = [n for n in names if n not in UMAP_LAYOUT_PARAMETERS]
+        removed = [n for n in UMAP_LAYOUT_PARAMETERS if n not in names]
+        return (f"{head}: {len(names)} parameters instead of {len(UMAP_LAYOUT_PARAMETERS)}; "
+                f"added {added or 'none'}, removed {removed or 'none'}"
+                f"{'' if added or removed else ', reordered'}. Now: {list(names)}. Check the "
+                "call in ganlens_latent/embedding.py, then update UMAP_LAYOUT_PARAMETERS and "
+                "the umap-learn bound in pyproject.toml.")
+    return None
 
 
 _CACHING_TRIED = False
@@ -200,7 +275,9 @@ _CACHING_TRIED = False
 def _cache_layout_kernel() -> None:
     """Let numba keep umap-learn's layout kernel on disk (its ``cache=True``, which umap-learn
     does not set for it): the same code, compiled once per machine instead of once per process.
-    Where numba finds no writable cache folder this does nothing."""
+    Where numba finds no writable cache folder, or umap-learn no longer has this kernel, this
+    does nothing (the first fit compiles it, ~1 s); tests/plugins/test_latent_umap_api.py fails
+    when the kernel is gone or no longer the one the serial layout runs."""
     global _CACHING_TRIED
     if _CACHING_TRIED:
         return
@@ -208,7 +285,7 @@ def _cache_layout_kernel() -> None:
     try:
         from umap import layouts
 
-        kernel = getattr(layouts, "_nb_optimize_layout_euclidean_single_epoch", None)
+        kernel = getattr(layouts, UMAP_LAYOUT_KERNEL, None)
         if kernel is not None and hasattr(kernel, "enable_caching") and not kernel.signatures:
             kernel.enable_caching()
     except Exception:  # noqa: BLE001 - an optimisation only; compiling in memory is correct too
