@@ -35,16 +35,16 @@ class Latent(ganlens.Analyzer):
     class Options:
         parts: list[str] = field(default_factory=lambda: list(keys.PARTS))
         """What to compute, any of: umap, interpolation, directions, surrogate, encoder."""
-        points: int = 1000
+        points: int = ganlens.option(1000, ge=4)
         """Points per UMAP view (the first of the shared pass); real and fake views use half
         of each."""
-        trust_points: int = 500
+        trust_points: int = ganlens.option(500, ge=4)
         """Subsample on which trustworthiness is measured (its cost grows as the square)."""
-        neighbors: int = 15
+        neighbors: int = ganlens.option(15, ge=2)
         """UMAP's n_neighbors."""
-        epochs: int = 200
+        epochs: int = ganlens.option(200, ge=1)
         """UMAP layout epochs (umap-learn uses 500 below 10,000 points and 200 above)."""
-        pca_dims: int = 50
+        pca_dims: int = ganlens.option(50, ge=0)
         """Project data with more dimensions on this many principal components before the
         neighbour search (0: never)."""
         layer: str = "auto"
@@ -56,32 +56,32 @@ class Latent(ganlens.Analyzer):
         features: str = "auto"
         """Feature space for the real-and-fake view and for path distances: auto (the run's
         shared space) or a registered one (pixels, discriminator, classifier, random-conv)."""
-        paths: int = 64
+        paths: int = ganlens.option(64, ge=2)
         """Latent pairs for the smoothness statistics."""
-        path_steps: int = 16
+        path_steps: int = ganlens.option(16, ge=2)
         """Equal steps of t along each path, for the jump test."""
-        epsilon: float = 1e-4
+        epsilon: float = ganlens.option(1e-4, gt=0, lt=0.5)
         """The small step in t of the path-length statistic."""
-        jump_factor: float = 4.0
+        jump_factor: float = ganlens.option(4.0, gt=1)
         """A path jumps when its largest step exceeds this many times its mean step (must be
         below path_steps)."""
         interpolation: Literal["auto", "linear", "spherical"] = "auto"
         """Paths for the statistics; auto: spherical for a Gaussian prior, linear for uniform."""
-        strips: int = 3
+        strips: int = ganlens.option(3, ge=0)
         """Interpolation pairs, and base latents per direction, shown in the strips."""
-        directions: int = 5
+        directions: int = ganlens.option(5, ge=1)
         """Top directions per method (GANSpace, SeFa)."""
-        direction_samples: int = 1000
+        direction_samples: int = ganlens.option(1000, ge=2)
         """Latents whose first-layer activations GANSpace decomposes."""
-        encoder_steps: int = 600
+        encoder_steps: int = ganlens.option(600, ge=1)
         """Training steps of the encoder (its time budget)."""
-        encoder_width: int = 256
+        encoder_width: int = ganlens.option(256, ge=1)
         """Hidden units per layer of the encoder (its size)."""
-        encoder_pairs: int = 4096
+        encoder_pairs: int = ganlens.option(4096, ge=16)
         """(z, G(z)) pairs the encoder is trained on."""
-        encoder_batch: int = 128
+        encoder_batch: int = ganlens.option(128, ge=1)
         """Encoder minibatch size."""
-        worst: int = 8
+        worst: int = ganlens.option(8, ge=0)
         """Worst-reconstructed real samples shown."""
 
     def __init__(self, **options: object) -> None:
@@ -124,22 +124,12 @@ class Latent(ganlens.Analyzer):
 
 
 def check_options(opts: Latent.Options) -> None:
-    """Values in range, or an OptionError that names the option and what it expects."""
+    """The parts named, and the options whose range depends on another option."""
     unknown = [p for p in opts.parts if p not in keys.PARTS]
     if unknown or not opts.parts:
         raise OptionError(f"option latent.parts: expected a comma-separated subset of "
                           f"{', '.join(keys.PARTS)}, got {','.join(opts.parts) or 'nothing'}")
-    minimum = {"points": 4, "trust_points": 4, "neighbors": 2, "epochs": 1, "pca_dims": 0,
-               "paths": 2, "path_steps": 2, "strips": 0, "directions": 1,
-               "direction_samples": 2, "encoder_steps": 1, "encoder_width": 1,
-               "encoder_pairs": 16, "encoder_batch": 1, "worst": 0}
-    for key, low in minimum.items():
-        value = getattr(opts, key)
-        if value < low:
-            raise OptionError(f"option latent.{key}: expected an integer >= {low}, got {value}")
-    if not 0 < opts.epsilon < 0.5:
-        raise OptionError(f"option latent.epsilon: expected a number between 0 and 0.5 "
-                          f"(a small step in t), got {opts.epsilon}")
+    # Each option's own range is declared on its field; this checks how two options relate.
     if not 1 < opts.jump_factor < opts.path_steps:
         raise OptionError(f"option latent.jump_factor: expected a number > 1 and below "
                           f"latent.path_steps ({opts.path_steps}), got {opts.jump_factor}")
