@@ -85,8 +85,13 @@ def _load_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--discriminator", metavar="PATH", help="a discriminator state_dict or .pt2")
     g.add_argument("--discriminator-arch", metavar="MODULE:CALLABLE",
                    help="the discriminator's architecture")
-    g.add_argument("--d-output", choices=("logit", "probability"), default="logit",
-                   help="what the discriminator returns (default: logit)")
+    g.add_argument("--d-output", choices=("auto", "logit", "probability", "score", "two-class"),
+                   default="auto",
+                   help="how to read the discriminator: auto (default: from its last module and "
+                        "output width; the report says what was inferred), logit, probability, "
+                        "score (an unbounded critic: WGAN, least-squares, hinge), two-class")
+    g.add_argument("--d-real-index", type=int, choices=(0, 1),
+                   help="for a two-class discriminator, the output column meaning real (default 1)")
     g.add_argument("--num-classes", type=_positive, help="classes of the training data")
     g.add_argument("--sha256", metavar="HEX",
                    help="refuse the checkpoint unless its sha256 is HEX (as its publisher gives it)")
@@ -181,6 +186,7 @@ def _load_options(args: argparse.Namespace):
         latent_distribution=args.latent_distribution, output_shape=args.output_shape,
         output_range=args.output_range, discriminator=args.discriminator,
         discriminator_arch=args.discriminator_arch, d_output=args.d_output,
+        d_real_index=args.d_real_index,
         trust_pickle=args.trust_pickle, device=args.device, num_classes=args.num_classes,
         expected_sha256=args.sha256,
     )

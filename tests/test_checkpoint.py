@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ganlens
-from ganlens.core.checkpoint import FORMAT_TAG, save_checkpoint
+from ganlens.core.checkpoint import FORMAT_TAG, FORMAT_VERSION, save_checkpoint
 from ganlens.errors import CheckpointError
 
 
@@ -24,7 +24,7 @@ def test_native_round_trip(digits_run):
 
 def test_native_checkpoint_loads_with_weights_only(digits_run):
     payload = torch.load(digits_run.checkpoint, weights_only=True)
-    assert payload["format"] == FORMAT_TAG and payload["format_version"] == 1
+    assert payload["format"] == FORMAT_TAG and payload["format_version"] == FORMAT_VERSION == 2
     assert "optimizers" in payload["training"]
 
 

@@ -177,6 +177,76 @@ def infer_data(
     return DataSpec(kind, shape, value_range)
 
 
+D_DECLARATION = "ganlens_d_output"
+"""An attribute an architecture may set on its discriminator class (``"score"`` for a WGAN or
+least-squares critic, ...) to declare how its output is read, since no structure shows it."""
+LATENT_DECLARATION = "ganlens_latent_distribution"
+"""An attribute an architecture may set on its generator class: ``"normal"`` or ``"uniform"``."""
+
+
+def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOptions,
+                       where: str) -> dict[str, Any]:
+    """How to feed the discriminator and read its output: given (``--d-output``), declared by
+    its class (``ganlens_d_output``), or inferred from its first and last modules and the width
+    of its output on a probe batch. Returns the GAN's ``d_*`` fields, ``d_note`` saying why."""
+    notes = []
+    first, last = _first_layer(discriminator), _last_leaf(discriminator)
+    flatten = (data.is_image and isinstance(first, nn.Linear)
+               and first.in_features == data.numel)
+    if flatten:
+        notes.append(f"its first layer is Linear({first.in_features}, ...), so it is fed "
+                     "flattened images")
+    probe = torch.zeros(2, *data.shape)
+    if flatten:
+        probe = probe.reshape(2, -1)
+    try:
+        with torch.no_grad():
+            out = discriminator(probe)
+    except Exception as exc:
+        raise CheckpointError(
+            f"{where}: the discriminator fails on data of shape (B, "
+            f"{', '.join(map(str, probe.shape[1:]))}) ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160]}); it must take what the generator makes"
+        ) from exc
+    if isinstance(out, (tuple, list)):
+        notes.append(f"it returns {len(out)} outputs (an auxiliary-classifier D); the first is "
+                     "read as its score")
+        out = out[0]
+    width = out[0].numel() if out.ndim else 1
+    real_index = 1 if options.d_real_index is None else int(options.d_real_index)
+    declared = getattr(discriminator, D_DECLARATION, None)
+    kind = options.d_output
+    probs = isinstance(last, nn.Softmax)
+    if kind and kind != "auto":
+        notes.append(f"read as {kind!r} as given (--d-output)")
+    elif declared:
+        kind = str(declared)
+        notes.append(f"read as {kind!r}, as its class declares ({D_DECLARATION})")
+    elif width == 2:
+        kind = "two-class"
+        notes.append(f"it returns two values per sample: read as two-class, column {real_index} "
+                     "meaning real (--d-real-index to change)"
+                     + ("; softmax probabilities" if probs else "; logits"))
+    elif isinstance(last, nn.Sigmoid):
+        kind = "probability"
+        notes.append("its last module is Sigmoid: read as a probability (not sigmoid twice)")
+    elif width == 1:
+        kind = "logit"
+        notes.append("one output with no final Sigmoid: read as a logit; an unbounded critic "
+                     "(WGAN, least-squares, hinge) should say --d-output score")
+    if width not in (1, 2) or (kind == "two-class") != (width == 2):
+        raise CheckpointError(
+            f"{where}: the discriminator returns {width} values per sample, which --d-output "
+            f"{kind} cannot read; expected 1 (logit, probability or score) or 2 (two-class)"
+        )
+    if options.d_real_index is not None and kind != "two-class":
+        raise CheckpointError(f"{where}: --d-real-index applies to a two-class discriminator; "
+                              f"this one is read as {kind!r}")
+    return {"d_output": kind, "d_flatten": flatten, "d_real_index": real_index,
+            "d_two_class_probabilities": probs and kind == "two-class",
+            "d_note": "; ".join(notes)}
+
+
 def gan_from_modules(
     generator: nn.Module,
     discriminator: nn.Module | None,
@@ -187,11 +257,16 @@ def gan_from_modules(
     generator.eval()
     if discriminator is not None:
         discriminator.eval()
+    declared = getattr(generator, LATENT_DECLARATION, None)
+    if declared and options.latent_distribution == "normal":  # the default: not given
+        options = dataclasses.replace(options, latent_distribution=str(declared))
     latent = infer_latent(generator, options, where)
     data = infer_data(generator, latent, options, where)
+    reading = (read_discriminator(discriminator, data, options, where)
+               if discriminator is not None else {})
     return GAN(
-        generator, latent, data, discriminator, d_output=options.d_output,
-        num_classes=options.num_classes, metadata=metadata, device=options.device,
+        generator, latent, data, discriminator, num_classes=options.num_classes,
+        metadata=metadata, device=options.device, **reading,
     )
 
 

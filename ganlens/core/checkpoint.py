@@ -43,7 +43,10 @@ class LoadOptions:
         output_range: the generator's value range, e.g. ``(-1, 1)``.
         discriminator: a discriminator state_dict file; needs ``discriminator_arch``.
         discriminator_arch: ``MODULE:CALLABLE`` returning the discriminator.
-        d_output: ``logit`` or ``probability``.
+        d_output: ``auto`` (inferred from D's last module and output width; the report says
+            what was inferred), ``logit``, ``probability``, ``score`` (an unbounded critic) or
+            ``two-class``.
+        d_real_index: for a two-class D, the column that means real (default 1).
         trust_pickle: allow unpickling whole modules (runs code from the file).
         device: ``auto``, ``cpu`` or ``cuda``.
         num_classes: the number of classes of the training data, when known.
@@ -59,7 +62,8 @@ class LoadOptions:
     output_range: tuple[float, float] | None = None
     discriminator: str | Path | None = None
     discriminator_arch: str | None = None
-    d_output: str = "logit"
+    d_output: str = "auto"
+    d_real_index: int | None = None
     expected_sha256: str | None = None
     trust_pickle: bool = False
     device: str | None = None

@@ -126,18 +126,29 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
-def flatten_scores(out: torch.Tensor | tuple | list) -> torch.Tensor:
-    """Discriminator outputs of shape (B,), (B, 1) or (B, 1, 1, 1) become (B,)."""
+D_OUTPUTS = ("logit", "probability", "score", "two-class")
+"""How a discriminator's output is read: ``logit`` (one value, sigmoid gives P(real)),
+``probability`` (one value in [0, 1], e.g. after a final Sigmoid), ``score`` (one unbounded
+value of a critic: WGAN, least-squares, hinge; higher is more real, no probability), and
+``two-class`` (two values per sample, real/fake logits or softmax probabilities)."""
+
+
+def flatten_scores(out: torch.Tensor | tuple | list, width: int = 1) -> torch.Tensor:
+    """Discriminator outputs of shape (B,), (B, 1) or (B, 1, 1, 1) become (B,); with
+    ``width=2``, outputs of (B, 2) stay (B, 2). A tuple or list (an auxiliary-classifier D that
+    returns ``(score, class logits)``) is read from its first element."""
     if isinstance(out, (tuple, list)):
         out = out[0]
     if out.ndim == 0:
         out = out.reshape(1)
     b = out.shape[0]
-    if out[0].numel() != 1:
+    if out[0].numel() != width:
+        expected = "one score" if width == 1 else f"{width} values"
         raise InputError(
-            f"the discriminator must return one score per sample, got shape {tuple(out.shape)}"
+            f"the discriminator must return {expected} per sample, got shape {tuple(out.shape)}"
+            + ("; for a two-class D give --d-output two-class" if out[0].numel() == 2 else "")
         )
-    return out.reshape(b)
+    return out.reshape(b, width) if width > 1 else out.reshape(b)
 
 
 @dataclass
@@ -148,8 +159,12 @@ class GAN:
         generator: maps latents of ``latent.shape`` to data of ``data.shape`` (or flat).
         latent: the latent spec.
         data: the data spec.
-        discriminator: maps data to one score per sample, or None.
-        d_output: ``"logit"`` (default) or ``"probability"``: what the discriminator returns.
+        discriminator: maps data to a score per sample (see ``d_output``), or None.
+        d_output: how its output is read, one of :data:`D_OUTPUTS` (default ``logit``).
+        d_real_index: for ``two-class``, the column that means "real" (default 1).
+        d_flatten: feed the discriminator flattened data (an MLP over images).
+        d_two_class_probabilities: for ``two-class``, the outputs are softmax probabilities.
+        d_note: how the discriminator's reading was decided (inferred, declared), for reports.
         num_classes: the number of classes of the training data, when known.
         metadata: the dataset, training history, seed, source file and ganlens version.
         device: where the networks run.
@@ -164,10 +179,17 @@ class GAN:
     metadata: dict[str, Any] = field(default_factory=dict)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     batch_size: int = DEFAULT_BATCH_SIZE
+    d_real_index: int = 1
+    d_flatten: bool = False
+    d_two_class_probabilities: bool = False
+    d_note: str = ""
 
     def __post_init__(self) -> None:
-        if self.d_output not in ("logit", "probability"):
-            raise InputError(f"d_output must be 'logit' or 'probability', got {self.d_output!r}")
+        if self.d_output not in D_OUTPUTS:
+            raise InputError(f"d_output must be one of {', '.join(D_OUTPUTS)}, got "
+                             f"{self.d_output!r}")
+        if self.d_real_index not in (0, 1):
+            raise InputError(f"d_real_index must be 0 or 1, got {self.d_real_index!r}")
         self.device = resolve_device(self.device)
         self.to(self.device)
         self.eval()
@@ -218,13 +240,29 @@ class GAN:
             out = out.reshape(out.shape[0], *self.data.shape)
         return out
 
+    @property
+    def d_is_probabilistic(self) -> bool:
+        """Whether sigmoid(score) is D's probability that a sample is real (False for an
+        unbounded critic, whose scores only order samples)."""
+        return self.d_output != "score"
+
     def score(self, x: torch.Tensor) -> torch.Tensor:
-        """One differentiable discriminator call: a logit per sample (probabilities are
-        converted to logits, so every analyzer sees the same scale)."""
+        """One differentiable discriminator call: one number per sample, higher meaning more
+        real. A logit for every reading but ``score`` (probabilities become logits, a two-class
+        output the log-odds of its real column), so analyzers see one scale."""
         if self.discriminator is None:
             raise InputError("this GAN has no discriminator")
         x = x.to(self.device)
-        out = flatten_scores(self.discriminator(x))
+        if self.d_flatten:
+            x = x.reshape(x.shape[0], -1)
+        raw = self.discriminator(x)
+        if self.d_output == "two-class":
+            out = flatten_scores(raw, width=2)
+            real, fake = out[:, self.d_real_index], out[:, 1 - self.d_real_index]
+            if self.d_two_class_probabilities:
+                real, fake = real.clamp_min(1e-12).log(), fake.clamp_min(1e-12).log()
+            return real - fake
+        out = flatten_scores(raw)
         if self.d_output == "probability":
             out = torch.logit(out.clamp(1e-6, 1 - 1e-6))
         return out
@@ -262,6 +300,7 @@ class GAN:
             "generator_parameters": n_g,
             "discriminator_parameters": n_d,
             "d_output": self.d_output,
+            "d_read_as": self.d_note or None,
             "num_classes": self.num_classes,
             "device": str(self.device),
         }

@@ -232,15 +232,21 @@ class ImageStats(ganlens.Analyzer):
                        "ROC AUC of D's score as a classifier of real (positive) against "
                        "generated images", "near 0.5: D cannot tell them apart (the generator "
                        "fools it); near 1: D separates them perfectly")
-        section.metric(D_ACCURACY, q.accuracy,
-                       "balanced accuracy when sigmoid(D) >= 0.5 is called real (mean of the "
-                       "accuracy on reals and on fakes)", "near 0.5 for a fooled D")
-        section.metric("d_real_accuracy", q.real_accuracy,
-                       "fraction of real images with sigmoid(D) >= 0.5 (called real)",
-                       "near 0.5 for a fooled D; near 1 with d_fake_accuracy near 1: D wins")
-        section.metric("d_fake_accuracy", q.fake_accuracy,
-                       "fraction of generated images with sigmoid(D) < 0.5 (called fake)",
-                       "near 0.5 for a fooled D")
+        if ctx.gan.d_is_probabilistic:
+            section.metric(D_ACCURACY, q.accuracy,
+                           "balanced accuracy when sigmoid(D) >= 0.5 is called real (mean of the "
+                           "accuracy on reals and on fakes)", "near 0.5 for a fooled D")
+            section.metric("d_real_accuracy", q.real_accuracy,
+                           "fraction of real images with sigmoid(D) >= 0.5 (called real)",
+                           "near 0.5 for a fooled D; near 1 with d_fake_accuracy near 1: D wins")
+            section.metric("d_fake_accuracy", q.fake_accuracy,
+                           "fraction of generated images with sigmoid(D) < 0.5 (called fake)",
+                           "near 0.5 for a fooled D")
+        else:
+            why = ("not computed: the discriminator is read as an unbounded critic's score "
+                   f"({ctx.gan.d_note or 'd_output score'}), which has no decision threshold")
+            for key in (D_ACCURACY, "d_real_accuracy", "d_fake_accuracy"):
+                section.metric(key, None, why, "the AUC above needs no threshold")
         if q.auc >= 0.99:
             section.finding("info", f"the discriminator separates real from generated images "
                             f"almost perfectly (AUC {q.auc:.3f} >= 0.99)", metric=D_AUC,
@@ -253,10 +259,14 @@ class ImageStats(ganlens.Analyzer):
                 "The real images are those given as real data; they are held out only if they "
                 "were not in the training set. ")
         section.figure(
-            discriminator_figure(ctx.d_real, ctx.d_fake, q), "d_classifier",
+            discriminator_figure(ctx.d_real, ctx.d_fake, q, ctx.gan.d_is_probabilistic),
+            "d_classifier",
             title="The discriminator as a real-vs-fake classifier",
-            caption="Left: histograms of sigmoid(D) on real (grey) and generated (blue) images, "
-                    "with the 0.5 decision threshold. Right: the ROC curve, real images as the "
+            caption=("Left: histograms of sigmoid(D) on real (grey) and generated (blue) images, "
+                     "with the 0.5 decision threshold. " if ctx.gan.d_is_probabilistic else
+                     "Left: histograms of the critic's raw scores on real (grey) and generated "
+                     "(blue) images (an unbounded critic: no probability, no threshold). ")
+                    + "Right: the ROC curve, real images as the "
                     "positive class. " + held + "An AUC near 0.5 means D cannot tell fakes from "
                     "reals; near 1, fakes are easy to spot (common for a trained D, which "
                     "usually stays ahead of its generator).",

@@ -148,17 +148,26 @@ def edges_symmetry_figure(edges: tuple[torch.Tensor, torch.Tensor],
 
 
 def discriminator_figure(real_logits: torch.Tensor, fake_logits: torch.Tensor,
-                         q: DiscriminatorQuality) -> Figure:
-    """Score histograms (left) and the ROC curve (right)."""
+                         q: DiscriminatorQuality, probabilistic: bool = True) -> Figure:
+    """Score histograms (left) and the ROC curve (right). An unbounded critic's scores are
+    shown raw, without a decision threshold."""
     fig, (ax1, ax2) = new_figure(10, 3.6, 1, 2)
-    bins = np.linspace(0, 1, 41)
-    ax1.hist(torch.sigmoid(real_logits.float()).numpy(), bins=bins, color=REAL, alpha=0.6,
-             label="real")
-    ax1.hist(torch.sigmoid(fake_logits.float()).numpy(), bins=bins, color=FAKE, alpha=0.6,
-             label="generated")
-    ax1.axvline(0.5, color="black", linestyle=":", linewidth=1, label="0.5 threshold")
-    ax1.set_title(f"Discriminator scores (balanced accuracy {q.accuracy:.2f})")
-    ax1.set_xlabel("sigmoid(D) (1 = judged real)")
+    if probabilistic:
+        real, fake = torch.sigmoid(real_logits.float()), torch.sigmoid(fake_logits.float())
+        bins = np.linspace(0, 1, 41)
+    else:
+        real, fake = real_logits.float(), fake_logits.float()
+        both = torch.cat([real, fake])
+        bins = np.linspace(float(both.min()), float(both.max()) + 1e-6, 41)
+    ax1.hist(real.numpy(), bins=bins, color=REAL, alpha=0.6, label="real")
+    ax1.hist(fake.numpy(), bins=bins, color=FAKE, alpha=0.6, label="generated")
+    if probabilistic:
+        ax1.axvline(0.5, color="black", linestyle=":", linewidth=1, label="0.5 threshold")
+        ax1.set_title(f"Discriminator scores (balanced accuracy {q.accuracy:.2f})")
+        ax1.set_xlabel("sigmoid(D) (1 = judged real)")
+    else:
+        ax1.set_title("Critic scores (no decision threshold)")
+        ax1.set_xlabel("D's score (higher = judged more real)")
     ax1.set_ylabel("images")
     ax1.legend(fontsize=7)
     ax2.plot(q.fpr, q.tpr, color="black", label=f"D (AUC {q.auc:.3f})")

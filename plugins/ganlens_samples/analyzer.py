@@ -134,27 +134,42 @@ class Samples(ganlens.Analyzer):
         )
 
     def _scores(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> None:
-        p_fake = torch.sigmoid(ctx.d_fake)
-        section.metric(D_FAKE_MEAN, p_fake.mean(), "mean sigmoid(D(G(z))) over the samples",
-                       "near D_real_mean: D cannot tell fakes apart; near 0: D wins easily")
+        gan = ctx.gan
+        if gan.d_is_probabilistic:
+            fake, real = torch.sigmoid(ctx.d_fake), None
+            if ctx.d_real is not None:
+                real = torch.sigmoid(ctx.d_real)
+            what, axis = "sigmoid(D)", "sigmoid(D) (1 = judged real)"
+            bins = torch.linspace(0, 1, 41).numpy()
+            good_fake = "near D_real_mean: D cannot tell fakes apart; near 0: D wins easily"
+            good_real = "near 0.5 late in training; near 1 with fakes near 0: D wins outright"
+            good_gap = "small (< 0.2); large gaps mean D separates fakes easily"
+        else:  # an unbounded critic: its raw scores, which only order samples
+            fake, real = ctx.d_fake, ctx.d_real
+            what, axis = "D's score", "D's score (higher = judged more real; not a probability)"
+            both = fake if real is None else torch.cat([fake, real])
+            bins = torch.linspace(float(both.min()), float(both.max()) + 1e-6, 41).numpy()
+            good_fake = "near D_real_mean: the critic cannot tell fakes apart"
+            good_real = "on the critic's own scale; compare with D_fake_mean, not with 0.5"
+            good_gap = ("small relative to the spread of the scores; large gaps mean the critic "
+                        "separates fakes easily")
+        section.metric(D_FAKE_MEAN, fake.mean(), f"mean {what} over the generated samples",
+                       good_fake)
         fig, ax = new_figure(6, 3.6)
-        bins = torch.linspace(0, 1, 41).numpy()
-        ax.hist(p_fake.numpy(), bins=bins, alpha=0.6, label="generated", color="tab:blue")
-        if ctx.d_real is not None:
-            p_real = torch.sigmoid(ctx.d_real)
-            section.metric(D_REAL_MEAN, p_real.mean(), "mean sigmoid(D(x)) over real samples",
-                           "near 0.5 late in training; near 1 with fakes near 0: D wins outright")
-            section.metric(D_SCORE_GAP, p_real.mean() - p_fake.mean(),
-                           "mean D(x) minus mean D(G(z))", "small (< 0.2); large gaps mean D "
-                           "separates fakes easily")
-            ax.hist(p_real.numpy(), bins=bins, alpha=0.6, label="real", color="grey")
-        ax.set_xlabel("sigmoid(D) (1 = judged real)")
+        ax.hist(fake.numpy(), bins=bins, alpha=0.6, label="generated", color="tab:blue")
+        if real is not None:
+            section.metric(D_REAL_MEAN, real.mean(), f"mean {what} over real samples", good_real)
+            section.metric(D_SCORE_GAP, real.mean() - fake.mean(),
+                           f"mean {what} on reals minus on fakes", good_gap)
+            ax.hist(real.numpy(), bins=bins, alpha=0.6, label="real", color="grey")
+        ax.set_xlabel(axis)
         ax.set_ylabel("samples")
         ax.set_title("Discriminator scores")
         ax.legend(fontsize=8)
+        read = f" ({gan.d_note})" if gan.d_note else ""
         section.figure(
             fig, "d_scores", title="Discriminator scores on real and generated samples",
-            caption="Histogram of sigmoid(D) on generated (blue) and real (grey) samples. "
+            caption=f"Histogram of {what} on generated (blue) and real (grey) samples{read}. "
                     "Overlapping histograms mean the discriminator cannot separate them; two "
                     "separated humps mean the discriminator wins and fakes are easy to spot.",
         )
