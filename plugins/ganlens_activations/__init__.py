@@ -2,8 +2,10 @@
 what.
 
 Per analysed layer (chosen automatically, or with the ``layers`` option), over the N samples of
-the shared capture pass: each unit's mean and std, the fraction of dead units (never above zero,
-for rectifier activations), of near-constant units, and the sparsity. Feature-map grids and unit
+the shared capture pass: each unit's mean and std, the fraction of near-constant units, of dead
+units (never above zero, so exactly zero, for true rectifiers such as ReLU) and the sparsity, and
+for leaky activations (LeakyReLU, ELU, GELU, SiLU, ...) the fraction of negative-regime units
+(never on the positive side, yet still following their input: not dead). Feature-map grids and unit
 maps over the generated image; the generated samples that drive each unit hardest; class
 selectivity when a classifier of the real data's labels is available; and interventions (GAN
 Dissection, Bau et al., ICLR 2019, without the segmenter): ablate units of one generator layer,

@@ -47,7 +47,8 @@ class Activations(ganlens.Analyzer):
     name = "activations"
     title = "Activations and units"
     description = ("What each layer and unit of the generator and discriminator computes, which "
-                   "units are dead, and which generator units cause what (ablation).")
+                   "units are dead or constant, which work only on the negative side of a leaky "
+                   "activation, and which generator units cause what (ablation).")
 
     @dataclass
     class Options:
@@ -60,9 +61,11 @@ class Activations(ganlens.Analyzer):
         """A unit is near-constant when its std across samples is at most this fraction of the
         layer's root-mean-square activation."""
         dead_warning: float = 0.25
-        """Warn when a layer's dead fraction reaches this."""
+        """Warn when a rectifier layer's dead fraction reaches this."""
         near_constant_warning: float = 0.5
         """Warn when a layer's near-constant fraction reaches this."""
+        negative_regime_info: float = 0.25
+        """Note (an info finding) when a leaky layer's negative-regime fraction reaches this."""
         display_samples: int = 3
         """Fixed samples whose full feature maps are kept for the figures."""
         layers_shown: int = 4
@@ -77,7 +80,8 @@ class Activations(ganlens.Analyzer):
         """Ablate generator units and rank them by causal effect."""
         intervention_layer: str | None = None
         """The generator layer to ablate (default: the most variable analysed layer, preferring
-        rectifier activations, then layers with 2-D maps for image data)."""
+        rectifier and leaky activations whose output at zero input is 0, then layers with 2-D
+        maps for image data)."""
         ablate: int = 32
         """Ablate the units with the largest mean activation magnitude, at most this many."""
         intervention_samples: int = 64
@@ -92,7 +96,7 @@ class Activations(ganlens.Analyzer):
 
     POSITIVE_INTS = ("max_layers", "display_samples", "layers_shown", "maps_per_layer",
                      "units_shown", "top_samples", "ablate", "intervention_samples")
-    FRACTIONS = ("near_constant", "dead_warning", "near_constant_warning")
+    FRACTIONS = ("near_constant", "dead_warning", "near_constant_warning", "negative_regime_info")
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -199,13 +203,17 @@ class Activations(ganlens.Analyzer):
         grouped = views.by_network(stats)
         views.add_figure(
             section, o, lambda: figures.layer_stats_figure(grouped), "layer_stats",
-            title="Dead, near-constant and silent units",
+            title="Dead, near-constant, negative-regime and silent units",
             caption="Per analysed layer (x, forward order), the fraction of units that are dead "
-                    "(red circles: never above zero over all samples), near-constant (orange "
-                    "squares: hardly change with the sample) and silent on a typical sample (blue "
-                    "triangles: sparsity). Dead and sparsity are defined for rectifier activations "
-                    "only, so other layers have no red or blue marker. Red above 0 is wasted "
-                    "capacity; orange above 0 are units that ignore their input.",
+                    "(red circles: true rectifiers such as ReLU only, never above zero over all "
+                    "samples, so exactly zero), near-constant (orange squares, every layer: the "
+                    "output hardly changes with the sample; dead units count), negative-regime "
+                    "(purple diamonds: leaky activations such as LeakyReLU, ELU, GELU or SiLU "
+                    "only, never on the positive side; not dead, since their output still follows "
+                    "the input, unless they are near-constant too) and silent on a typical sample (blue triangles: sparsity, true "
+                    "rectifiers only). A layer without a marker of a colour does not have that "
+                    "statistic. Red or orange above 0 is capacity that ignores the input; purple "
+                    "above 0 are units that only pass a scaled-down (leaky) signal.",
         )
         for net, items in grouped.items():
             if items and o.figures:
@@ -254,6 +262,7 @@ class Activations(ganlens.Analyzer):
             raise AnalyzerError(f"{layer.label}: captured {mean.shape[1]} units, the probe saw "
                                 f"{layer.units}")
         acc = UnitAccumulator(layer.units, rectifier=layer.kind == "rectifier",
+                              leaky_at=layer.at_zero if layer.kind == "leaky" else None,
                               num_classes=num_classes if labels is not None else None)
         for start in range(0, mean.shape[0], STATS_CHUNK):
             sl = slice(start, start + STATS_CHUNK)
@@ -263,8 +272,9 @@ class Activations(ganlens.Analyzer):
 
     def _focus(self, plan: Plan, stats: dict) -> LayerInfo | None:
         """The generator layer to ablate: the option's, else the most variable analysed layer
-        with two or more units, rectifiers first (zero means "off" there), then, for images,
-        layers with 2-D maps (units that draw somewhere, as in GAN Dissection)."""
+        with two or more units, rectifiers and leaky activations with value 0 at zero input first
+        (zero is "off" for a rectifier, the output at zero input for a leaky unit), then, for
+        images, layers with 2-D maps (units that draw somewhere, as in GAN Dissection)."""
         g = [(layer, st) for layer, st in stats.values() if layer.network == GENERATOR]
         if plan.intervention is not None:
             found = [layer for layer, _ in g if layer.name == plan.intervention]
@@ -276,7 +286,7 @@ class Activations(ganlens.Analyzer):
         if not g:
             return None
         image = plan.image
-        return max(g, key=lambda item: (item[0].kind == "rectifier",
+        return max(g, key=lambda item: (_zero_at_rest(item[0]),
                                         image and item[0].spatial and item[0].maps_ok,
                                         item[1].variability, item[0].order))[0]
 
@@ -299,10 +309,21 @@ class Activations(ganlens.Analyzer):
             items = [(layer, st) for layer, st in stats.values() if layer.network == net]
             if not items:
                 continue
-            dead = sum(len(st.dead_units) for _, st in items)
-            parts.append(f"{net[0].upper()}: {len(items)} layers, {dead} dead units")
+            part = f"{net[0].upper()}: {len(items)} layers"
+            if any(st.dead is not None for _, st in items):
+                part += f", {sum(len(st.dead_units) for _, st in items)} dead units"
+            negative = sum(len(st.negative_regime_units) for _, st in items)
+            if negative:
+                part += f", {negative} negative-regime units"
+            parts.append(part)
         if result is not None:
             i = result.ranking(rank_by)[0]
             parts.append(f"top causal unit G:{result.layer}#{result.units[i]} "
                          f"(mean |change| {float(result.pixel_effect[i]):.3g})")
         return "; ".join(parts)
+
+
+def _zero_at_rest(layer: LayerInfo) -> bool:
+    """Whether setting a unit of ``layer`` to zero means "off" (a rectifier) or "the output at
+    zero input" (a leaky activation whose value there is 0, not Softplus)."""
+    return layer.kind == "rectifier" or (layer.kind == "leaky" and layer.at_zero == 0.0)

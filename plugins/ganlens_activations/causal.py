@@ -79,13 +79,17 @@ def _views(section: Any, ctx: Any, result: InterventionResult, order: list[int],
         u = result.units[i]
         row = [rank + 1, u, round(float(st.mean[u]), 4), round(float(st.std[u]), 4),
                None if st.dead is None else bool(st.dead[u]), bool(st.near_constant[u]),
+               None if st.negative_regime is None else bool(st.negative_regime[u]),
                round(float(result.pixel_effect[i]), 5)]
         row.append(None if result.d_change is None else round(float(result.d_change[i]), 4))
         rows.append(row)
     section.table("intervention_units", f"Units of G:{result.layer} by causal effect",
-                  ["rank", "unit", "mean", "std", "dead", "near-constant", "output change",
-                   "D logit change"], rows,
-                  caption=f"{how}; at most {UNIT_TABLE_ROWS} rows, strongest first.")
+                  ["rank", "unit", "mean", "std", "dead", "near-constant", "negative-regime",
+                   "output change", "D logit change"], rows,
+                  caption=f"{how}; at most {UNIT_TABLE_ROWS} rows, strongest first. Dead (never "
+                          "above zero, so exactly zero) is shown for true rectifiers only, "
+                          "negative-regime (never on the positive side, still varying) for "
+                          "leaky activations only; n/a elsewhere.")
     best = order[0]
     section.finding(
         "info", f"Ablating unit {result.units[best]} of G:{result.layer} changes the output "

@@ -13,7 +13,7 @@ import torch
 
 from ganlens.images import display_images, upsample_map
 from ganlens.maths import plane_2d
-from ganlens.plotting import new_figure
+from ganlens.plotting import new_figure, wrapped_title
 
 from .intervene import InterventionResult
 from .layers import LayerInfo
@@ -91,21 +91,23 @@ def _cell_size(shapes: list[tuple[int, ...]], least: int = 24) -> tuple[int, int
 
 
 def layer_stats_figure(by_network: dict[str, list[tuple[LayerInfo, LayerStats]]]) -> Any:
-    """Per layer: dead, near-constant and silent (sparsity) fractions as markers (0 stays
-    visible; a missing marker means "not defined for this layer")."""
+    """Per layer: dead, near-constant, negative-regime and silent (sparsity) fractions as
+    markers (0 stays visible; a missing marker means "not defined for this layer")."""
     nets = [n for n, items in by_network.items() if items]
     widest = max(len(by_network[n]) for n in nets)
     fig, axes = new_figure(max(6.0, 0.6 * widest + 2.5), 3.2 * len(nets), len(nets), 1)
     axes = np.atleast_1d(axes)
-    series = (("dead", "tab:red", "o"), ("near-constant", "tab:orange", "s"),
+    series = (("dead (rectifiers)", "tab:red", "o"), ("near-constant", "tab:orange", "s"),
+              ("negative-regime (leaky)", "tab:purple", "D"),
               ("sparsity (silent per sample)", "tab:blue", "^"))
     for ax, net in zip(axes, nets):
         items = by_network[net]
         x = np.arange(len(items))
         for s, (label, colour, marker) in enumerate(series):
-            vals = [(st.dead_fraction, st.near_constant_fraction, st.sparsity)[s] for _, st in items]
+            vals = [(st.dead_fraction, st.near_constant_fraction, st.negative_regime_fraction,
+                     st.sparsity)[s] for _, st in items]
             ys = np.array([np.nan if v is None else v for v in vals], dtype=float)
-            ax.scatter(x + (s - 1) * 0.18, ys, color=colour, marker=marker, s=28, label=label,
+            ax.scatter(x + (s - 1.5) * 0.16, ys, color=colour, marker=marker, s=28, label=label,
                        zorder=3, clip_on=False)
         ax.set_xticks(x)
         ax.set_xticklabels([f"{layer.name}\n({layer.module_type}, {layer.units})"
@@ -115,8 +117,10 @@ def layer_stats_figure(by_network: dict[str, list[tuple[LayerInfo, LayerStats]]]
         ax.grid(axis="y", alpha=0.3)
         ax.set_ylabel("fraction of units")
         ax.set_xlabel(f"{net} layer in forward order (type, units)")
-        ax.set_title(f"{net.capitalize()}: dead, near-constant and silent units per layer", fontsize=9)
-        ax.legend(fontsize=7, loc="upper left", ncols=3)
+        wrapped_title(ax, f"{net.capitalize()}: dead, near-constant, negative-regime and silent "
+                          "units per layer")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="outside lower center", ncols=2)
     return fig
 
 

@@ -14,6 +14,7 @@ after a linear layer: the capture would record the values after the ReLU).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +29,23 @@ GENERATOR, DISCRIMINATOR = "generator", "discriminator"
 PREFIXES = {"g": GENERATOR, "generator": GENERATOR, "d": DISCRIMINATOR, "discriminator": DISCRIMINATOR}
 SHORT = {GENERATOR: "G", DISCRIMINATOR: "D"}
 
-# Activations for which "active" means "above zero": a unit whose output is never positive is dead.
-RECTIFIERS: tuple[type[nn.Module], ...] = (
-    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU,
-    nn.SiLU, nn.Mish, nn.Hardswish,
+# What a unit's sign means depends on its activation function, checked class by class (and on
+# the module's parameters where they change the shape of the negative side):
+# - RECTIFIERS: the output is never below zero, and where it is not above zero it is exactly
+#   zero: ReLU, ReLU6 and every Hardtanh with min_val 0, Hardsigmoid (0 for inputs <= -3),
+#   Threshold with value 0 at a threshold >= 0, and the leaky kinds with slope or alpha 0. A unit
+#   never above zero outputs exactly 0 on every sample: it is dead (a constant zero).
+# - LEAKY: the output is at most its value at zero input exactly when the input is at most zero,
+#   and it still changes with the input below zero (a slope, a smooth tail): LeakyReLU, PReLU and
+#   RReLU with non-negative slopes, ELU and CELU with alpha > 0, SELU, GELU, SiLU, Mish, Hardswish,
+#   Softplus (whose value at zero is log 2 / beta). A unit never above that value has an input that
+#   is always negative, but its output still follows the input: "negative-regime", not dead.
+# Everything else (Tanh, Sigmoid, Hardtanh with min_val < 0, ...) is an "activation": its sign
+# says nothing about being on or off.
+RECTIFIERS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.Hardtanh, nn.Hardsigmoid, nn.Threshold)
+LEAKY: tuple[type[nn.Module], ...] = (
+    nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish,
+    nn.Hardswish, nn.Softplus,
 )
 NOT_UNITS: tuple[type[nn.Module], ...] = (nn.Embedding, nn.EmbeddingBag)
 
@@ -42,11 +56,12 @@ class LayerInfo:
 
     network: str
     name: str
-    kind: str  # "unit" (linear/conv), "rectifier", "activation" or "module" (asked for by name)
+    kind: str  # "unit" (linear/conv), "rectifier", "leaky", "activation" or "module" (by name)
     module_type: str
     out_shape: tuple[int, ...]  # per sample: (units,) or (units, *spatial)
     order: int  # position in the forward pass of its network
     maps_ok: bool = True  # full maps can be captured (not modified in place later)
+    at_zero: float | None = None  # leaky layers: the output at zero input (see output_at_zero)
 
     @property
     def units(self) -> int:
@@ -92,12 +107,13 @@ class NetworkPlan:
 
 
 def kind_of(module: nn.Module) -> str | None:
-    """``unit``, ``rectifier``, ``activation`` or None (not a unit-carrying leaf)."""
+    """``unit``, ``rectifier``, ``leaky``, ``activation`` or None (not a unit-carrying leaf)."""
     if isinstance(module, NOT_UNITS) or not _is_leaf(module):
         return None
-    if isinstance(module, RECTIFIERS):
-        return "rectifier"
-    if isinstance(module, ACTIVATION_LAYERS):
+    sign = sign_kind(module)
+    if sign is not None:
+        return sign
+    if isinstance(module, (*ACTIVATION_LAYERS, *RECTIFIERS, *LEAKY)):
         return "activation"
     if isinstance(module, UNIT_LAYERS):
         return "unit"
@@ -105,6 +121,42 @@ def kind_of(module: nn.Module) -> str | None:
     if isinstance(weight, torch.Tensor) and weight.ndim >= 2:
         return "unit"  # a custom linear or convolution (e.g. equalised learning rate)
     return None
+
+
+def sign_kind(module: nn.Module) -> str | None:
+    """``rectifier`` or ``leaky`` (see :data:`RECTIFIERS` and :data:`LEAKY`) for this module with
+    its present parameters, else None."""
+    if isinstance(module, (nn.ReLU, nn.Hardsigmoid)):
+        return "rectifier"
+    if isinstance(module, nn.Hardtanh):  # ReLU6 is Hardtanh(0, 6)
+        return "rectifier" if module.min_val == 0 else None
+    if isinstance(module, nn.Threshold):
+        return "rectifier" if module.value == 0 and module.threshold >= 0 else None
+    if isinstance(module, nn.LeakyReLU):
+        slope = module.negative_slope
+        return "rectifier" if slope == 0 else "leaky" if slope > 0 else None
+    if isinstance(module, nn.PReLU):
+        weight = module.weight.detach()
+        return ("rectifier" if bool((weight == 0).all()) else
+                "leaky" if bool((weight >= 0).all()) else None)
+    if isinstance(module, nn.RReLU):
+        return ("rectifier" if module.lower == module.upper == 0 else
+                "leaky" if min(module.lower, module.upper) >= 0 else None)
+    if isinstance(module, (nn.ELU, nn.CELU)):
+        return "rectifier" if module.alpha == 0 else "leaky" if module.alpha > 0 else None
+    if isinstance(module, nn.Softplus):
+        return "leaky" if module.beta > 0 else None
+    if isinstance(module, LEAKY):
+        return "leaky"
+    return None
+
+
+def output_at_zero(module: nn.Module) -> float:
+    """The output of a leaky activation at zero input: a unit never above it has a negative
+    input on every sample and everywhere in its map."""
+    if isinstance(module, nn.Softplus):
+        return math.log(2.0) / float(module.beta)
+    return 0.0
 
 
 def _is_leaf(module: nn.Module) -> bool:
@@ -200,7 +252,8 @@ def plan_network(network: str, net: nn.Module, run: Callable[[], Any], *,
             continue
         kind = kind_of(module) or "module"
         info = LayerInfo(network, name, kind, type(module).__name__, rec.shape or (1,),
-                         rec.order, maps_ok=not rec.aliased)
+                         rec.order, maps_ok=not rec.aliased,
+                         at_zero=output_at_zero(module) if kind == "leaky" else None)
         (kept if name in named else layers).append(info)
         if kind == "unit" and name not in named:
             out_order = rec.order if out_order is None else max(out_order, rec.order)

@@ -7,11 +7,19 @@ sample counts beyond memory, or shards computed on several workers, give the sam
 
 Definitions (per unit, over the N samples):
 - mean, std: of the spatial mean activation (std with Bessel's correction).
-- dead (rectifier layers only): the unit's output is never above zero, anywhere, on any sample.
-- near-constant: the std of both its spatial mean and its spatial maximum is at most
-  ``tol`` times the layer's root-mean-square value of that quantity: it hardly reacts to z.
-- sparsity (rectifier layers only): the average fraction of units that are silent (never above
-  zero anywhere in the map) on one sample.
+- near-constant (every layer): the std of both its spatial mean and its spatial maximum is at
+  most ``tol`` times the layer's root-mean-square value of that quantity: its output hardly
+  changes with the sample (a unit whose output is the same on every sample has std 0).
+- dead (true rectifier layers only, whose output is exactly zero wherever it is not above zero:
+  ReLU, ReLU6, ...): the unit's output is never above zero, anywhere, on any sample, so it is
+  exactly zero everywhere: the constant-zero special case of near-constant.
+- negative-regime (leaky layers only: LeakyReLU, ELU, GELU, SiLU, Softplus, ...): the unit's
+  output is never above the activation's value at zero input (0; log 2 / beta for Softplus),
+  anywhere, on any sample: its input is always negative. It still follows its input on the
+  leaky slope or smooth tail, so it is not dead; it is near-constant only if it also hardly
+  varies.
+- sparsity (true rectifier layers only): the average fraction of units that are silent (exactly
+  zero everywhere in the map) on one sample.
 - class selectivity: eta squared, the share of the unit's variance across samples explained by
   the samples' classes (one-way ANOVA; 0 = no relation to the class, 1 = a pure class code); the
   preferred class is the one with the highest mean activation.
@@ -66,8 +74,9 @@ class LayerStats:
     max_std: torch.Tensor
     peak: torch.Tensor  # the highest value each unit reached (spatial max over all samples)
     near_constant: torch.Tensor  # bool
-    dead: torch.Tensor | None  # bool; None where "active" is not defined
+    dead: torch.Tensor | None  # bool; None except for true rectifiers
     sparsity: float | None
+    negative_regime: torch.Tensor | None = None  # bool; None except for leaky activations
     selectivity: torch.Tensor | None = None  # eta squared, NaN for constant units
     preferred: torch.Tensor | None = None  # long
     class_means: torch.Tensor | None = None  # (classes, units)
@@ -84,6 +93,19 @@ class LayerStats:
     @property
     def dead_units(self) -> list[int]:
         return [] if self.dead is None else self.dead.nonzero().flatten().tolist()
+
+    @property
+    def negative_regime_fraction(self) -> float | None:
+        return None if self.negative_regime is None else float(self.negative_regime.double().mean())
+
+    @property
+    def negative_regime_units(self) -> list[int]:
+        return ([] if self.negative_regime is None
+                else self.negative_regime.nonzero().flatten().tolist())
+
+    @property
+    def near_constant_units(self) -> list[int]:
+        return self.near_constant.nonzero().flatten().tolist()
 
     @property
     def variability(self) -> float:
@@ -106,13 +128,20 @@ class UnitAccumulator:
 
     Args:
         units: the number of units.
-        rectifier: whether "active" means "above zero" (dead units and sparsity are defined).
+        rectifier: whether the layer is a true rectifier, exactly zero wherever it is not above
+            zero (dead units and sparsity are defined).
+        leaky_at: for a leaky activation, its output at zero input (negative-regime units are
+            defined); None otherwise.
         num_classes: the number of classes when labels are given to ``update``.
     """
 
-    def __init__(self, units: int, *, rectifier: bool, num_classes: int | None = None) -> None:
+    def __init__(self, units: int, *, rectifier: bool, leaky_at: float | None = None,
+                 num_classes: int | None = None) -> None:
+        if rectifier and leaky_at is not None:
+            raise ValueError("a layer is either a rectifier or leaky, not both")
         self.units = units
         self.rectifier = rectifier
+        self.leaky_at = leaky_at
         self.means = _Moments(units)
         self.maxes = _Moments(units)
         self.peak = torch.full((units,), -torch.inf, dtype=torch.float64)
@@ -164,6 +193,7 @@ class UnitAccumulator:
             peak=self.peak.clone(), near_constant=near,
             dead=(self.peak <= 0) if self.rectifier else None,
             sparsity=(self.silent_sum / n) if self.rectifier and n else None,
+            negative_regime=None if self.leaky_at is None else self.peak <= self.leaky_at,
         )
         if self.num_classes and n:
             present = self.class_n > 0

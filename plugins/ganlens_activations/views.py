@@ -18,6 +18,9 @@ NEAR_CONSTANT_FRACTION = "near_constant_fraction"
 SPARSITY = "sparsity"
 CLASS_SELECTIVITY = "class_selectivity"
 DEAD_UNITS = "dead_units"
+NEGATIVE_REGIME_FRACTION = "negative_regime_fraction"
+NEGATIVE_REGIME_UNITS = "negative_regime_units"
+NEAR_CONSTANT_UNITS = "near_constant_units"
 FEATURE_GRID_SAMPLES = 2
 SELECTIVE_UNITS_SHOWN = 16
 
@@ -55,9 +58,21 @@ def layer_metrics(section: Any, stats: Stats, n: int, opts: Any) -> None:
             dead = sum(int(st.dead.sum()) for _, st in rect)
             total = sum(st.units for _, st in rect)
             section.metric(f"{net}.{DEAD_FRACTION}", dead / total,
-                           f"fraction of the {net}'s rectifier units (over all its analysed "
-                           f"rectifier layers) that are never above zero over the {n} samples",
+                           f"fraction of the {net}'s true rectifier units (ReLU, ReLU6, ...; over "
+                           f"all its analysed rectifier layers) that are never above zero over "
+                           f"the {n} samples, so exactly zero: constant, whatever the input",
                            "0; dead units are capacity the network does not use")
+        leaky = [(layer, st) for layer, st in items if st.negative_regime is not None]
+        if leaky:
+            neg = sum(int(st.negative_regime.sum()) for _, st in leaky)
+            total = sum(st.units for _, st in leaky)
+            section.metric(f"{net}.{NEGATIVE_REGIME_FRACTION}", neg / total,
+                           f"fraction of the {net}'s leaky-activation units (LeakyReLU, ELU, "
+                           f"GELU, SiLU, ...; over all its analysed leaky layers) that are never "
+                           f"on the positive side over the {n} samples: their input is always "
+                           "negative, but their output still follows it (not dead)",
+                           "close to 0; such units never use their activation's kink (a "
+                           "LeakyReLU one is a scaled-down linear copy of its input)")
         section.metric(f"{net}.{NEAR_CONSTANT_FRACTION}",
                        sum(int(st.near_constant.sum()) for _, st in items) / sum(st.units for _, st in items),
                        f"fraction of the {net}'s analysed units whose output hardly changes with "
@@ -67,16 +82,21 @@ def layer_metrics(section: Any, stats: Stats, n: int, opts: Any) -> None:
             _one_layer(section, layer, st, n, opts)
             rows.append([layer.label, layer.module_type, layer.units, layer.map_size,
                          round(float(st.mean.mean()), 4), round(float(st.std.mean()), 4),
-                         _r(st.dead_fraction), round(st.near_constant_fraction, 4), _r(st.sparsity),
+                         _r(st.dead_fraction), round(st.near_constant_fraction, 4),
+                         _r(st.negative_regime_fraction), _r(st.sparsity),
                          _r(st.mean_selectivity)])
         _findings(section, net, items, opts)
     section.table(
         "layers", "Analysed layers",
         ["layer", "type", "units", "map", "mean activation", "mean unit std", "dead fraction",
-         "near-constant fraction", "sparsity", "class selectivity"], rows,
+         "near-constant fraction", "negative-regime fraction", "sparsity", "class selectivity"],
+        rows,
         caption="One row per analysed layer, in forward order (G: generator, D: discriminator, on "
                 "generated samples). Statistics are over the spatial mean of each unit's map. Dead "
-                "and sparsity apply to rectifier activations only (n/a elsewhere).",
+                "(never above zero, so exactly zero) and sparsity apply to true rectifiers (ReLU, "
+                "ReLU6, ...) only; negative-regime (never on the positive side, still varying) to "
+                "leaky activations (LeakyReLU, ELU, GELU, SiLU, ...) only; n/a elsewhere. "
+                "Near-constant applies to every layer.",
     )
 
 
@@ -87,21 +107,41 @@ def _r(value: float | None) -> float | None:
 def _one_layer(section: Any, layer: LayerInfo, st: LayerStats, n: int, opts: Any) -> None:
     if st.dead is not None:
         section.metric(metric_key(layer, DEAD_FRACTION), st.dead_fraction,
-                       f"fraction of the {st.units} units of {layer.label} never above zero, "
-                       f"anywhere in their map, over the {n} samples",
+                       f"fraction of the {st.units} units of {layer.label} ({layer.module_type}, "
+                       f"a true rectifier) never above zero, anywhere in their map, over the {n} "
+                       "samples: their output is exactly zero whatever the input",
                        "0; above a few percent the layer wastes capacity")
         section.metric(metric_key(layer, SPARSITY), st.sparsity,
-                       "average fraction of the layer's units that are silent (never above zero) "
-                       "on one sample",
+                       "average fraction of the layer's units that are silent (exactly zero "
+                       "everywhere in their map) on one sample",
                        "between about 0.1 and 0.9; near 1 almost nothing fires, near 0 every unit "
                        "fires on every sample")
         if st.dead_units:
             section.metric(metric_key(layer, DEAD_UNITS), st.dead_units,
                            "indices of the dead units", "empty")
+    if st.negative_regime is not None:
+        section.metric(metric_key(layer, NEGATIVE_REGIME_FRACTION), st.negative_regime_fraction,
+                       f"fraction of the {st.units} units of {layer.label} ({layer.module_type}, "
+                       f"a leaky activation) never above its output at zero input "
+                       f"({layer.at_zero:.4g}), anywhere in their map, over the {n} samples: their "
+                       "input is always negative, so they only work on the leaky slope or smooth "
+                       "tail; their output still follows the input, so they are not dead (see "
+                       "near-constant for units that do not vary)",
+                       "close to 0; a negative-regime unit never uses the activation's kink: "
+                       "after LeakyReLU or PReLU it is a scaled-down linear copy of its input, "
+                       "after a smooth activation it works only on the small negative tail")
+        if st.negative_regime_units:
+            section.metric(metric_key(layer, NEGATIVE_REGIME_UNITS), st.negative_regime_units,
+                           "indices of the negative-regime units", "empty")
     section.metric(metric_key(layer, NEAR_CONSTANT_FRACTION), st.near_constant_fraction,
                    f"fraction of units whose spatial mean and max vary by at most "
-                   f"{opts.near_constant:g} of the layer's RMS across samples (dead units count)",
+                   f"{opts.near_constant:g} of the layer's RMS across samples: an output that is "
+                   "the same on every sample counts, and so do dead rectifier units (a constant "
+                   "zero)",
                    "close to 0; near-constant units ignore z (in G) or the image (in D)")
+    if st.near_constant_units:
+        section.metric(metric_key(layer, NEAR_CONSTANT_UNITS), st.near_constant_units,
+                       "indices of the near-constant units", "empty")
     if st.mean_selectivity is not None:
         section.metric(metric_key(layer, CLASS_SELECTIVITY), st.mean_selectivity,
                        "mean over units of eta squared: the share of a unit's variance across "
@@ -111,7 +151,7 @@ def _one_layer(section: Any, layer: LayerInfo, st: LayerStats, n: int, opts: Any
 
 def _findings(section: Any, net: str, items: list, opts: Any) -> None:
     for stat, threshold, what in (
-        (DEAD_FRACTION, opts.dead_warning, "dead (never above zero)"),
+        (DEAD_FRACTION, opts.dead_warning, "dead (never above zero: a constant zero)"),
         (NEAR_CONSTANT_FRACTION, opts.near_constant_warning, "near-constant"),
     ):
         scored = [(layer, getattr(st, stat)) for layer, st in items if getattr(st, stat) is not None]
@@ -125,6 +165,36 @@ def _findings(section: Any, net: str, items: list, opts: Any) -> None:
             f"{layer.label}: {value:.0%} of its {layer.units} units are {what}",
             metric=metric_key(layer, stat), value=value, threshold=threshold,
         )
+    _negative_regime_finding(section, net, items, opts.negative_regime_info)
+
+
+def _negative_regime_finding(section: Any, net: str, items: list, threshold: float) -> None:
+    """An info finding (not a warning: the units still work) for the leaky layer with the most
+    negative-regime units, when its fraction reaches ``threshold``."""
+    scored = [(layer, st) for layer, st in items if st.negative_regime is not None]
+    over = [(layer, st) for layer, st in scored if st.negative_regime_fraction >= threshold]
+    if not over:
+        return
+    layer, st = max(over, key=lambda item: item[1].negative_regime_fraction)
+    value = st.negative_regime_fraction
+    negative = st.negative_regime
+    varying = int((negative & ~st.near_constant).sum())
+    flat = int(negative.sum()) - varying
+    if not flat:
+        rest = "they are not dead: all of them still vary with the input, on the leaky slope"
+    elif not varying:
+        rest = "none of them varies with the sample: they are near-constant too (counted there)"
+    else:
+        rest = (f"{varying} of them still vary with the input, on the leaky slope (not dead); "
+                f"{flat} {'is' if flat == 1 else 'are'} near-constant too (counted there)")
+    section.finding(
+        "info",
+        f"{len(over)} of {len(scored)} leaky {net} layers have {NEGATIVE_REGIME_FRACTION} >= "
+        f"{threshold:g}; most in {layer.label} ({layer.module_type}): {value:.0%} of its "
+        f"{layer.units} units never reach the positive side (their input is always negative); "
+        f"{rest}",
+        metric=metric_key(layer, NEGATIVE_REGIME_FRACTION), value=value, threshold=threshold,
+    )
 
 
 def most_variable(units_std: torch.Tensor, k: int) -> list[int]:

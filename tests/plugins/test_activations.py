@@ -133,9 +133,17 @@ def test_statistics_equal_a_direct_forward_pass():
             flat = out.flatten(2) if out.ndim > 2 else out[..., None]
             peak, mean = flat.amax(2), flat.mean(2)
             key = f"{net}.{name}"
-            if isinstance(gan_module(gan, net, name), (nn.ReLU, nn.LeakyReLU)):
-                assert m[f"{key}.dead_fraction"] == pytest.approx(float((peak.amax(0) <= 0).float().mean()))
+            never_positive = float((peak.amax(0) <= 0).float().mean())
+            if isinstance(gan_module(gan, net, name), nn.ReLU):
+                assert m[f"{key}.dead_fraction"] == pytest.approx(never_positive)
                 assert m[f"{key}.sparsity"] == pytest.approx(float((peak <= 0).float().mean()), abs=1e-6)
+                assert f"{key}.negative_regime_fraction" not in m
+            elif isinstance(gan_module(gan, net, name), nn.LeakyReLU):  # leaky: never "dead"
+                assert m[f"{key}.negative_regime_fraction"] == pytest.approx(never_positive)
+                assert f"{key}.dead_fraction" not in m and f"{key}.sparsity" not in m
+            else:
+                assert f"{key}.dead_fraction" not in m
+                assert f"{key}.negative_regime_fraction" not in m
             std, rms = mean.std(0), mean.pow(2).mean().sqrt()
             pstd, prms = peak.std(0), peak.pow(2).mean().sqrt()
             near = ((std <= 0.01 * rms) & (pstd <= 0.01 * prms)).float().mean()
@@ -264,7 +272,9 @@ def test_contract(kind, with_d, with_real):
     section = testing.check_analyzer_contract(
         Activations(ablate=8, intervention_samples=16, figures=False), gan, real, samples=48)
     assert section.status == "ok"
-    assert ("discriminator.dead_fraction" in section.metrics) == with_d
+    # D's activations are LeakyReLU: negative-regime units, never "dead"
+    assert ("discriminator.negative_regime_fraction" in section.metrics) == with_d
+    assert "discriminator.dead_fraction" not in section.metrics
     assert ("intervention.d_change" in section.metrics) == with_d
     assert not section.figures
 
