@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 ONSET_STYLE = {"nan": "black", "divergence": "tab:red", "discriminator_wins": "tab:purple",
-               "oscillation": "tab:olive", "diversity_drop": "tab:brown"}  # not the curves' blue/orange
+               "oscillation": "tab:olive", "swings": "tab:pink", "diversity_drop": "tab:brown"}  # not the curves' blue/orange
 
 
 def step_positions(h: History) -> np.ndarray:

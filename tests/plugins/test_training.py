@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from ganlens_training import Training, check_history, read_history
+from ganlens_training import NotRun, Onset, Training, check_history, outcome, read_history
 
 import ganlens
 from ganlens import testing
@@ -63,7 +63,32 @@ def history_gan(history) -> ganlens.GAN:
 
 
 def onsets(history, **options):
-    return {k: v for k, v in check_history(read_history(history), **options).items() if v}
+    """The checks that flagged trouble: rule -> Onset."""
+    return {k: v for k, v in check_history(read_history(history), **options).items()
+            if isinstance(v, Onset)}
+
+
+def outcomes(history, **options):
+    """Every check's outcome in words: rule -> passed, flagged or not run."""
+    return {k: outcome(v) for k, v in check_history(read_history(history), **options).items()}
+
+
+def checks_table(section):
+    """The checks table as rule -> (result, level, from epoch, detail)."""
+    return {row[0]: tuple(row[2:]) for row in section.tables[0].rows}
+
+
+def wild_last_epoch(epochs: int = 3, steps: int = 10, *, seed: int = 0, keys=("g_loss", "d_loss"),
+                    low: float = 0.1, high: float = 5.0) -> dict:
+    """A calm history whose last epoch's per-step losses swing anywhere between ``low`` and
+    ``high`` (uniformly), its per-epoch means recomputed from those steps."""
+    h = make_history(epochs, steps, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    last = slice((epochs - 1) * steps, epochs * steps)
+    for key in keys:
+        h["steps"][key][last] = rng.uniform(low, high, steps).tolist()
+        h["epochs"][key][-1] = float(np.mean(h["steps"][key][last]))
+    return h
 
 
 # -- known answers -----------------------------------------------------------------------------
@@ -71,7 +96,8 @@ def onsets(history, **options):
 
 @pytest.mark.parametrize("seed", range(12))
 def test_stable_histories_give_no_finding(seed):
-    assert onsets(make_history(seed=seed)) == {}
+    # long enough for every check to run, and every one passes
+    assert set(outcomes(make_history(seed=seed)).values()) == {"passed"}
 
 
 def test_stable_history_through_the_analyzer():
@@ -79,8 +105,11 @@ def test_stable_history_through_the_analyzer():
     section = Training().run(history_gan(h), samples=2)
     assert section.status == "ok"
     assert section.findings == []
+    assert section.summary == "30 epochs; stable by every check"
     assert section.metrics["instability_epoch"] is None
+    assert section.metrics["checks_not_run"] == []
     assert all(row[2] == "passed" for row in section.tables[0].rows)
+    assert "swings" in checks_table(section)
     assert {f.name for f in section.figures} == {"curves", "stability", "diversity"}
     assert section.metrics["final_d_real"] == pytest.approx(h["epochs"]["d_real"][-1])
     assert section.metrics["final_d_fake"] == pytest.approx(h["epochs"]["d_fake"][-1])
@@ -177,9 +206,104 @@ def test_epoch_only_history_and_an_option_given_as_a_string():
     section = Training(d_fake_floor="0.1").run(history_gan(h), samples=2)
     assert section.metrics["discriminator_wins_epoch"] == 9
     assert section.metrics["steps"] == 0
-    checks = {row[0]: row[2] for row in section.tables[0].rows}
-    assert checks["oscillation"] == "not recorded"
-    assert checks["discriminator_wins"] == "warning"
+    checks = checks_table(section)
+    for rule in ("oscillation", "swings"):
+        result, level, epoch, reason = checks[rule]
+        assert (result, level, epoch) == ("not run", "", None)
+        assert "needs per-step losses" in reason
+    assert checks["discriminator_wins"][:3] == ("flagged", "warning", 9)
+    assert section.metrics["checks_not_run"] == ["oscillation", "swings"]
+    assert "2 not run (oscillation, swings: not recorded)" in section.summary
+
+
+def test_an_epoch_only_history_whose_loss_is_all_nan_is_flagged_not_skipped():
+    h = make_history(epochs=5)
+    del h["steps"]
+    h["epochs"]["g_loss"] = [math.nan] * 5
+    found = onsets(h)
+    assert found["nan"].epoch == 1
+
+
+# -- short histories: a check that cannot run says so, and is never counted as passed -------
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_short_history_whose_last_epoch_swings_wildly_is_not_stable(seed):
+    # 3 epochs of 10 steps; in the last, the per-step losses swing between 0.1 and 5.0
+    h = wild_last_epoch(seed=seed)
+    section = Training().run(history_gan(h), samples=2)
+    assert "stable" not in section.summary
+    assert section.metrics["instability_epoch"] == 3
+    assert section.metrics["swings_epoch"] == 3
+    checks = checks_table(section)
+    assert checks["swings"][:3] == ("flagged", "warning", 3)
+    # oscillation needs 4 windows: it is reported as not run with its reason, never as passed
+    result, _level, epoch, reason = checks["oscillation"]
+    assert (result, epoch) == ("not run", None)
+    assert "needs at least 4 windows" in reason and "the history has 3" in reason
+    assert section.metrics["checks_not_run"] == ["oscillation"]
+    assert section.summary.startswith("3 epochs; trouble from epoch 3")
+    assert section.summary.endswith("1 not run (oscillation: too short a history)")
+    levels = {f.metric: f.level for f in section.findings}
+    assert levels == {"swings_epoch": "warning", "oscillation_epoch": "info"}
+
+
+@pytest.mark.parametrize("key", ["g_loss", "d_loss"])
+def test_one_wild_loss_in_the_last_epoch_is_enough(key):
+    found = onsets(wild_last_epoch(keys=(key,)))
+    assert list(found) == ["swings"] and found["swings"].epoch == 3
+    assert found["swings"].quantity.endswith("loss within the epoch")
+
+
+def test_a_calm_short_history_is_not_called_stable_by_every_check():
+    section = Training().run(history_gan(make_history(epochs=3)), samples=2)
+    assert section.metrics["instability_epoch"] is None
+    assert section.summary == ("3 epochs; no instability found by 5 of 6 checks; 1 not run "
+                               "(oscillation: too short a history)")
+    checks = checks_table(section)
+    assert [r for r, row in checks.items() if row[0] == "passed"] == [
+        "nan", "divergence", "discriminator_wins", "swings", "diversity_drop"]
+    assert checks["oscillation"][0] == "not run"
+    (finding,) = section.findings
+    assert finding.level == "info" and finding.metric == "oscillation_epoch"
+    assert "did not run" in finding.message and "not passed" in finding.message
+    assert "needs at least 4 windows" in finding.message
+
+
+def test_a_single_epoch_runs_only_the_nan_check():
+    results = check_history(read_history(make_history(epochs=1)))
+    assert outcome(results["nan"]) == "passed"
+    not_run = {k: v for k, v in results.items() if isinstance(v, NotRun)}
+    assert set(not_run) == {"divergence", "discriminator_wins", "oscillation", "swings",
+                            "diversity_drop"}
+    assert "needs at least 2 epochs" in not_run["divergence"].reason
+    assert "the history has 1" in not_run["divergence"].reason
+    assert "needs at least 3 epochs" in not_run["swings"].reason
+    section = Training().run(history_gan(make_history(epochs=1)), samples=2)
+    assert section.summary == ("1 epoch; no instability found by 1 of 6 checks; 5 not run "
+                               "(divergence, discriminator_wins, oscillation, swings, "
+                               "diversity_drop: too short a history)")
+    assert sum(f.level == "info" for f in section.findings) == 5
+
+
+def test_swings_needs_enough_steps_per_epoch():
+    # 4 steps per epoch: an epoch's variance from 2 degrees of freedom means nothing
+    h = wild_last_epoch(epochs=6, steps=4)
+    result = check_history(read_history(h))["swings"]
+    assert isinstance(result, NotRun) and result.short == "too few steps per epoch"
+    assert "the history's epochs have at most 4" in result.reason
+
+
+def test_the_swings_threshold_follows_the_number_of_steps():
+    # the same ninefold variance in the last epoch: beyond chance with 200 steps per epoch,
+    # within what 10 steps per epoch can show by chance
+    def last_epoch_noisier(steps):
+        return make_history(epochs=3, steps=steps,
+                            noise=lambda e: 0.01 if e == 1 else (0.3 if e == 3 else 0.1))
+    many, few = onsets(last_epoch_noisier(200)), onsets(last_epoch_noisier(10))
+    assert list(many) == ["swings"] and many["swings"].epoch == 3
+    assert few == {}
+    assert outcomes(last_epoch_noisier(10))["swings"] == "passed"
 
 
 # -- bad input ---------------------------------------------------------------------------------
