@@ -55,26 +55,26 @@ class Activations(ganlens.Analyzer):
         layers: list[str] | None = None
         """Layers to analyse instead of the automatic choice, e.g. ``G:blocks.0.2,D:features.1``
         (``G:``/``D:`` prefixes; a bare name is looked up in both networks)."""
-        max_layers: int = 12
+        max_layers: int = ganlens.option(12, ge=1)
         """At most this many automatically chosen layers per network (evenly spaced)."""
-        near_constant: float = 0.01
+        near_constant: float = ganlens.option(0.01, ge=0, le=1)
         """A unit is near-constant when its std across samples is at most this fraction of the
         layer's root-mean-square activation."""
-        dead_warning: float = 0.25
+        dead_warning: float = ganlens.option(0.25, ge=0, le=1)
         """Warn when a rectifier layer's dead fraction reaches this."""
-        near_constant_warning: float = 0.5
+        near_constant_warning: float = ganlens.option(0.5, ge=0, le=1)
         """Warn when a layer's near-constant fraction reaches this."""
-        negative_regime_info: float = 0.25
+        negative_regime_info: float = ganlens.option(0.25, ge=0, le=1)
         """Note (an info finding) when a leaky layer's negative-regime fraction reaches this."""
-        display_samples: int = 3
+        display_samples: int = ganlens.option(3, ge=1)
         """Fixed samples whose full feature maps are kept for the figures."""
-        layers_shown: int = 4
+        layers_shown: int = ganlens.option(4, ge=1)
         """Convolutional layers per network in the feature-map grids."""
-        maps_per_layer: int = 8
+        maps_per_layer: int = ganlens.option(8, ge=1)
         """Units (the most variable) per layer in the feature-map grids."""
-        units_shown: int = 6
+        units_shown: int = ganlens.option(6, ge=1)
         """Units in the overlay and top-activating-sample views."""
-        top_samples: int = 6
+        top_samples: int = ganlens.option(6, ge=1)
         """Top-activating samples shown per unit."""
         interventions: bool = True
         """Ablate generator units and rank them by causal effect."""
@@ -82,9 +82,9 @@ class Activations(ganlens.Analyzer):
         """The generator layer to ablate (default: the most variable analysed layer, preferring
         rectifier and leaky activations whose output at zero input is 0, then layers with 2-D
         maps for image data)."""
-        ablate: int = 32
+        ablate: int = ganlens.option(32, ge=1)
         """Ablate the units with the largest mean activation magnitude, at most this many."""
-        intervention_samples: int = 64
+        intervention_samples: int = ganlens.option(64, ge=1)
         """Latents (the first of the shared pass) each ablation is measured on."""
         ablation: Literal["zero", "mean"] = "zero"
         """Replace the unit's output by zero or by its mean over the samples."""
@@ -94,21 +94,10 @@ class Activations(ganlens.Analyzer):
         """Draw the figures; false gives the numbers and tables only (faster, e.g. in a
         training loop)."""
 
-    POSITIVE_INTS = ("max_layers", "display_samples", "layers_shown", "maps_per_layer",
-                     "units_shown", "top_samples", "ablate", "intervention_samples")
-    FRACTIONS = ("near_constant", "dead_warning", "near_constant_warning", "negative_regime_info")
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        o = self.options
-        for key in self.POSITIVE_INTS:
-            if getattr(o, key) < 1:
-                raise OptionError(f"option activations.{key}: expected an integer >= 1, "
-                                  f"got {getattr(o, key)!r}")
-        for key in self.FRACTIONS:
-            if not 0.0 <= getattr(o, key) <= 1.0:
-                raise OptionError(f"option activations.{key}: expected a number from 0 to 1, "
-                                  f"got {getattr(o, key)!r}")
+        o = self.options  # numeric ranges are declared on the fields
         if o.layers is not None and not o.layers:
             raise OptionError("option activations.layers: expected at least one layer name "
                               "(leave it unset for the automatic choice)")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 import ganlens
-from ganlens.errors import OptionError, SkipAnalysis
+from ganlens.errors import SkipAnalysis
 
 from .detect import (
     History,
@@ -111,38 +110,19 @@ class Training(ganlens.Analyzer):
 
     @dataclass
     class Options:
-        smoothing: int = 0
+        smoothing: int = ganlens.option(0, ge=0)
         """Moving-average window of the per-step curves, in steps (0: 1/50 of the steps)."""
-        d_fake_floor: float = 0.05
+        d_fake_floor: float = ganlens.option(0.05, gt=0, lt=1)
         """Mean D(G(z)) per epoch below which the discriminator is winning outright."""
-        patience: int = 3
+        patience: int = ganlens.option(3, ge=1)
         """Consecutive epochs (or windows) a condition must hold, unless it holds to the end."""
-        variance_growth: float = 4.0
+        variance_growth: float = ganlens.option(4.0, gt=1)
         """Factor over the median earlier windowed (oscillation) or per-epoch (swings) loss
         variance that counts as growing swings."""
-        divergence_factor: float = 10.0
+        divergence_factor: float = ganlens.option(10.0, gt=1)
         """Factor over a loss's early scale that counts as divergence."""
-        diversity_drop: float = 0.5
+        diversity_drop: float = ganlens.option(0.5, gt=0, lt=1)
         """Fraction of the reference diversity below which collapse has begun."""
-
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)
-        o = self.options
-        if o.smoothing < 0:
-            raise OptionError(f"option training.smoothing: expected 0 (auto) or a positive "
-                              f"number of steps, got {o.smoothing}")
-        if o.patience < 1:
-            raise OptionError(f"option training.patience: expected at least 1 epoch, got "
-                              f"{o.patience}")
-        for key in ("d_fake_floor", "diversity_drop"):
-            value = getattr(o, key)
-            if not 0 < value < 1:
-                raise OptionError(f"option training.{key}: expected a number between 0 and 1, "
-                                  f"got {value}")
-        for key in ("variance_growth", "divergence_factor"):
-            value = getattr(o, key)
-            if not (value > 1 and math.isfinite(value)):
-                raise OptionError(f"option training.{key}: expected a factor above 1, got {value}")
 
     def analyze(self, ctx: ganlens.AnalysisContext) -> ganlens.Section:
         raw = ctx.gan.history

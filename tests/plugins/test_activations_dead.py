@@ -268,7 +268,7 @@ def test_every_leaky_activation_on_negative_inputs_is_negative_regime_and_matter
 def test_the_negative_regime_threshold_is_an_option():
     from ganlens.errors import OptionError
 
-    with pytest.raises(OptionError, match="negative_regime_info: expected a number from 0 to 1"):
+    with pytest.raises(OptionError, match="negative_regime_info: expected a number in \\[0, 1\\]"):
         Activations(negative_regime_info=1.5)
     section, _ = run(forced_gan(nn.LeakyReLU(0.01)),
                      Activations(negative_regime_info=1.0, figures=False))

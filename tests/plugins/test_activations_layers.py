@@ -131,7 +131,7 @@ def test_intervention_layer_is_analysed_even_when_not_chosen():
     ({"layers": []}, "at least one layer name"),
     ({"ablate": "many"}, "expected an integer"),
     ({"ablate": 0}, "expected an integer >= 1"),
-    ({"near_constant": 1.5}, "expected a number from 0 to 1"),
+    ({"near_constant": 1.5}, "expected a number in [0, 1], got 1.5"),
     ({"near_constant": "small"}, "expected a number"),
     ({"ablation": "noise"}, "expected one of 'zero', 'mean'"),
     ({"interventions": "maybe"}, "expected true or false"),

@@ -328,12 +328,13 @@ def test_malformed_histories_are_clear_errors(history, message):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"d_fake_floor": 1.5}, "between 0 and 1"),
-    ({"diversity_drop": "0"}, "between 0 and 1"),
-    ({"patience": 0}, "at least 1"),
-    ({"variance_growth": 0.5}, "above 1"),
+    ({"d_fake_floor": 1.5}, r"option training.d_fake_floor: expected a number in \(0, 1\), got 1.5"),
+    ({"diversity_drop": "0"}, r"expected a number in \(0, 1\), got 0"),
+    ({"patience": 0}, "option training.patience: expected an integer >= 1, got 0"),
+    ({"variance_growth": 0.5}, "expected a number > 1, got 0.5"),
+    ({"divergence_factor": "inf"}, "expected a number > 1, got inf"),
     ({"divergence_factor": "ten"}, "expected a number"),
-    ({"smoothing": -1}, "smoothing"),
+    ({"smoothing": -1}, "option training.smoothing: expected an integer >= 0, got -1"),
     ({"window": 3}, "no option 'window'"),
 ])
 def test_bad_options_are_option_errors(options, message):
