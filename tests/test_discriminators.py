@@ -136,6 +136,7 @@ def test_an_mlp_discriminator_is_fed_flattened_images(files):
     tmp, _arch, _ref, mod = files
     gan = _load(files, "MLP")
     assert gan.d_flatten and "fed flattened images" in gan.d_note
+    assert "evaluated in eval mode (Dropout: dropout off" in gan.d_note
     torch.manual_seed(2)
     mlp = mod.MLP().eval()
     x = torch.randn(5, 3, 2, 2)

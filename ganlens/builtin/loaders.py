@@ -242,6 +242,13 @@ def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOp
     if options.d_real_index is not None and kind != "two-class":
         raise CheckpointError(f"{where}: --d-real-index applies to a two-class discriminator; "
                               f"this one is read as {kind!r}")
+    train_dependent = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+                       nn.modules.batchnorm._BatchNorm)
+    stochastic = sorted({type(m).__name__ for m in discriminator.modules()
+                         if isinstance(m, train_dependent)})
+    if stochastic:
+        notes.append(f"evaluated in eval mode ({', '.join(stochastic)}: dropout off, batch-norm "
+                     "running statistics)")
     return {"d_output": kind, "d_flatten": flatten, "d_real_index": real_index,
             "d_two_class_probabilities": probs and kind == "two-class",
             "d_note": "; ".join(notes)}
