@@ -8,8 +8,8 @@ sample size:
 - labelled data: classes covered and the class-histogram KL, through a classifier ganlens trains
   on the real labels (refused below 90% held-out accuracy);
 - any data, in a feature space: precision and recall, density and coverage, NDB/K and its JS
-  divergence, near-duplicates with the birthday-paradox support estimate, memorisation; each with
-  a real-vs-real baseline and bootstrap intervals.
+  divergence, near-duplicates, memorisation, each with a real-vs-real baseline and bootstrap
+  intervals; and the birthday-paradox test of the support (Arora & Zhang 2017).
 
 The metric functions are public and need no GAN (:mod:`ganlens_modecollapse.metrics`)::
 

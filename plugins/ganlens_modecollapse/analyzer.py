@@ -31,7 +31,8 @@ class ModeCollapse(ganlens.Analyzer):
     description = ("Does the generator cover the data, or only part of it? Known modes (mixtures), "
                    "classes (labelled data), and precision/recall, density/coverage, NDB/K, "
                    "duplicates and memorisation in a feature space, each beside a real-vs-real "
-                   "baseline with bootstrap intervals.")
+                   "baseline with bootstrap intervals, and the birthday-paradox test of the "
+                   "support.")
     needs_real_data = True
 
     @dataclass
@@ -57,7 +58,8 @@ class ModeCollapse(ganlens.Analyzer):
         memorisation_quantile: float = 0.05
         """Memorisation threshold: this quantile of held-out nearest-training distances."""
         bootstrap: int = 1000
-        """Bootstrap resamples for the confidence intervals (0: none)."""
+        """Bootstrap resamples for the confidence intervals (0: none, faster; the findings then
+        compare with the normal-approximation interval of the baseline and say so)."""
         confidence: float = 0.95
         """Level of the bootstrap intervals."""
         ties: Literal["strict", "inclusive"] = "strict"
@@ -81,24 +83,30 @@ class ModeCollapse(ganlens.Analyzer):
         if ctx.host is not None:
             self.validate(ctx.host)
         section.metric("samples", ctx.n_samples, "generated samples analysed (N)")
-        modes = self._known_modes(ctx, section)
-        classes = self._classes(ctx, section)
-        comparison = self._feature_metrics(ctx, section)
-        verdict.add_findings(section, modes, classes, comparison, opts)
-        section.summary = verdict.headline(modes, classes, comparison)
+        skipped: list[verdict.NotComputed] = []
+        modes = self._known_modes(ctx, section, skipped)
+        classes = self._classes(ctx, section, skipped)
+        comparison = self._feature_metrics(ctx, section, skipped)
+        verdict.add_findings(section, modes, classes, comparison, opts, skipped)
+        section.summary = verdict.headline(modes, classes, comparison, skipped)
         if opts.figures:
             figures.add_figures(section, ctx, modes, classes, comparison)
         return section
 
     # -- known modes --------------------------------------------------------------------------
-    def _known_modes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> Counted | None:
+    def _known_modes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section,
+                     skipped: list[verdict.NotComputed]) -> Counted | None:
         real = ctx.real
         if not real.has_modes:
+            skipped.append(verdict.NotComputed(
+                "known-mode metrics", "the real data declare no mode centres (ring8, grid25 and "
+                "dataset plugins that declare them do)", "no known modes"))
             return None
         centres = real.modes.reshape(real.modes.shape[0], -1).float()
         if centres.shape[1] != ctx.fakes[0].numel():
-            section.finding("info", f"the real data declare modes of {centres.shape[1]} values but "
-                                    f"samples have {ctx.fakes[0].numel()}; known-mode metrics skipped")
+            skipped.append(verdict.NotComputed(
+                "known-mode metrics", f"the real data declare modes of {centres.shape[1]} values "
+                f"but samples have {ctx.fakes[0].numel()}", "modes of another dimension"))
             return None
         o = self.options
         kw = dict(quality_std=o.quality_std, min_samples_per_mode=o.min_samples_per_mode)
@@ -135,12 +143,16 @@ class ModeCollapse(ganlens.Analyzer):
         )
 
     # -- classes ------------------------------------------------------------------------------
-    def _classes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> Counted | None:
+    def _classes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section,
+                 skipped: list[verdict.NotComputed]) -> Counted | None:
         if ctx.real.labels is None:
+            skipped.append(verdict.NotComputed("class metrics", "the real data have no labels",
+                                               "no labels"))
             return None
         clf = ctx.classifier
         if clf is None:
-            section.finding("info", f"class metrics not computed: {ctx.classifier_reason}")
+            skipped.append(verdict.NotComputed("class metrics", str(ctx.classifier_reason),
+                                               "no classifier"))
             return None
         o = self.options
         n = ctx.n_samples
@@ -186,8 +198,8 @@ class ModeCollapse(ganlens.Analyzer):
         )
 
     # -- feature space ------------------------------------------------------------------------
-    def _feature_metrics(self, ctx: ganlens.AnalysisContext,
-                         section: ganlens.Section) -> C.Comparison | None:
+    def _feature_metrics(self, ctx: ganlens.AnalysisContext, section: ganlens.Section,
+                         skipped: list[verdict.NotComputed]) -> C.Comparison | None:
         o = self.options
         try:
             fs = ctx.features(o.features)
@@ -205,14 +217,16 @@ class ModeCollapse(ganlens.Analyzer):
                               o.confidence, o.ties == "inclusive")
         n = C.samples_compared(fs.fake.shape[0], fs.real.shape[0])
         if n < C.minimum_samples(settings):
-            section.finding("info", f"feature-space metrics not computed: {n} samples per set "
-                                    f"(N = {fs.fake.shape[0]}, half the {fs.real.shape[0]} real) "
-                                    f"are fewer than the {C.minimum_samples(settings)} the k-NN "
-                                    "metrics need")
+            skipped.append(verdict.NotComputed(
+                "feature-space metrics", f"{n} samples per set (N = {fs.fake.shape[0]}, half the "
+                f"{fs.real.shape[0]} real) are fewer than the {C.minimum_samples(settings)} the "
+                "k-NN metrics need", f"{n} samples per set, {C.minimum_samples(settings)} needed"))
             return None
-        seed = int(torch.randint(2**31 - 1, (1,), generator=ctx.rng("mode_collapse/features")))
-        comp = C.compare(fs.fake, fs.real, settings, seed, device=ctx.device)
+        # Each random stream has its own salt: toggling one (bootstrap=0) never moves another.
+        comp = C.compare(fs.fake, fs.real, settings, lambda salt: ctx.rng(f"mode_collapse/{salt}"),
+                         device=ctx.device)
         comp.extra["space"], comp.extra["description"] = fs.name, fs.description
+        comp.extra["is_image"] = bool(ctx.gan.data.is_image)
         section.metric("feature_space", fs.name, f"where the metrics compare samples: {fs.description}")
         section.metric("feature_dim", fs.dim, "values per sample in that feature space")
         section.metric("samples_compared", comp.n,

@@ -10,11 +10,19 @@ for like. With n = min(N, M // 2) for N fakes and M reals:
   the baseline;
 - ``train`` T = every real sample except H: memorisation looks for fakes closer to T than held-out
   samples are. The threshold comes from the first half of H, the baseline from the second half.
+
+The birthday test's duplicates are closer than any two of the 2n samples of R and H are.
+
+Randomness: every random stream (the K-means seeding of NDB, each bootstrap, the birthday test's
+subsets) draws from its own generator, ``streams(salt)`` with a salt of its own, so that turning
+one on or off (``bootstrap=0``) never moves another's numbers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +30,7 @@ import numpy as np
 import torch
 
 from . import metrics as M
-from .copies import duplicates_from_knn, quantile_value
+from .copies import BirthdayResult, birthday_test, duplicates_from_knn, quantile_value
 from .ndb import NDBResult, assign, bootstrap_ndb, kmeans, ndb_from_counts
 from .stats import bootstrap_mean_ci, percentile_interval
 
@@ -33,7 +41,12 @@ NDB_K, NDB_JS = "ndb_k", "ndb_js"
 DUPLICATE_FRACTION, SUPPORT_ESTIMATE = "duplicate_fraction", "support_estimate"
 MEMORISED_FRACTION = "memorised_fraction"
 FEATURE_METRICS = (PRECISION, RECALL, DENSITY, COVERAGE, NDB_K, NDB_JS, DUPLICATE_FRACTION,
-                   SUPPORT_ESTIMATE, MEMORISED_FRACTION)
+                   MEMORISED_FRACTION)
+"""The metrics that have a real baseline (and, with ``bootstrap`` > 0, intervals). The
+birthday test's ``support_estimate`` has none: its threshold comes from the real data."""
+
+Streams = Callable[[str], torch.Generator]
+"""``streams(salt)``: a CPU generator for one random stream (``AnalysisContext.rng``)."""
 
 
 @dataclass
@@ -53,7 +66,9 @@ class Settings:
 
 @dataclass
 class Comparison:
-    """Values, baselines and intervals of the feature-space metrics, and what the figures show."""
+    """Values, baselines and intervals of the feature-space metrics, and what the figures show.
+
+    ``cis`` and ``baseline_cis`` are empty with ``bootstrap=0``."""
 
     n: int
     values: dict[str, float] = field(default_factory=dict)
@@ -64,6 +79,7 @@ class Comparison:
     ndb_fake: NDBResult | None = None
     ndb_real: NDBResult | None = None
     duplicates: M.DuplicateResult | None = None
+    birthday: BirthdayResult | None = None
     memorisation: M.MemorisationResult | None = None
     train_index: torch.Tensor | None = None  # row of T → row of the real data
     notes: list[str] = field(default_factory=list)
@@ -79,15 +95,37 @@ def minimum_samples(s: Settings) -> int:
     return max(s.k_precision_recall, s.k_density_coverage) + 1
 
 
-def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, seed: int,
+def seeded_streams(seed: int, prefix: str = "mode_collapse") -> Streams:
+    """Streams as ``AnalysisContext.rng`` makes them, for a seed (outside an analysis)."""
+    def rng(salt: str) -> torch.Generator:
+        digest = hashlib.sha256(f"{seed}/{prefix}/{salt}".encode()).digest()
+        return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1))
+    return rng
+
+
+def _seed(gen: torch.Generator) -> int:
+    return int(torch.randint(2**62, (1,), generator=gen))
+
+
+def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, streams: Streams | int,
             **scan: Any) -> Comparison:
-    """Run every feature-space metric on ``fake`` against ``real`` features (real shuffled)."""
+    """Run every feature-space metric on ``fake`` against ``real`` features (real shuffled).
+
+    ``streams(salt)`` gives each random stream its generator (an int seeds
+    :func:`seeded_streams`): ``ndb/kmeans``, ``birthday``, and ``bootstrap/<metric>`` and
+    ``bootstrap/<metric>_baseline`` for each interval.
+    """
+    if not callable(streams):
+        streams = seeded_streams(int(streams))
     n = samples_compared(fake.shape[0], real.shape[0])
     if n < minimum_samples(s):
         raise ValueError(f"{n} samples per set are too few for k = "
                          f"{max(s.k_precision_recall, s.k_density_coverage)}; need at least "
                          f"{minimum_samples(s)} fakes and {2 * minimum_samples(s)} real samples")
-    rng = np.random.default_rng(seed)
+
+    def bootstrap(key: str) -> np.random.Generator:
+        return np.random.default_rng(_seed(streams(f"bootstrap/{key}")))
+
     out = Comparison(n)
     F, R, H = fake[:n], real[:n], real[n : 2 * n]
     train_index = torch.cat([torch.arange(n), torch.arange(2 * n, real.shape[0])])
@@ -114,13 +152,12 @@ def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, seed: int,
     ):
         out.values[key] = float(per_f.double().mean())
         out.baselines[key] = float(per_h.double().mean())
-        out.cis[key] = _ci(per_f, s, rng)
-        out.baseline_cis[key] = _ci(per_h, s, rng)
+        _ci(out, key, per_f, per_h, s, bootstrap)
 
     # -- NDB/K ---------------------------------------------------------------------------------
     bins = min(s.ndb_bins, n // MIN_SAMPLES_PER_BIN)
     if bins >= 2:
-        centres, real_bins = kmeans(R, bins, seed=int(rng.integers(2**31)))
+        centres, real_bins = kmeans(R, bins, seed=_seed(streams("ndb/kmeans")))
         real_counts = torch.bincount(real_bins, minlength=bins).numpy()
         fake_bins = assign(F, centres).numpy()
         hold_bins = assign(H, centres).numpy()
@@ -128,29 +165,34 @@ def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, seed: int,
                                        alpha=s.ndb_alpha)
         out.ndb_real = ndb_from_counts(real_counts, np.bincount(hold_bins, minlength=bins),
                                        alpha=s.ndb_alpha)
-        for res, labels, values, cis in ((out.ndb_fake, fake_bins, out.values, out.cis),
-                                         (out.ndb_real, hold_bins, out.baselines, out.baseline_cis)):
+        for res, labels, values, cis, salt in (
+                (out.ndb_fake, fake_bins, out.values, out.cis, "ndb"),
+                (out.ndb_real, hold_bins, out.baselines, out.baseline_cis, "ndb_baseline")):
             values[NDB_K], values[NDB_JS] = res.ndb_k, res.js
             if s.bootstrap > 0:
                 bk, bj = bootstrap_ndb(real_counts, labels, bins, alpha=s.ndb_alpha,
-                                       rounds=s.bootstrap, rng=rng)
+                                       rounds=s.bootstrap, rng=bootstrap(salt))
                 cis[NDB_K] = percentile_interval(bk, s.confidence)
                 cis[NDB_JS] = percentile_interval(bj, s.confidence)
         out.extra["ndb_bins"] = bins
     else:
-        out.notes.append(f"NDB/K needs at least {2 * MIN_SAMPLES_PER_BIN} samples per set for 2 "
-                         f"bins of {MIN_SAMPLES_PER_BIN}; there are {n}")
+        out.notes.append(f"NDB/K not computed: it needs at least {2 * MIN_SAMPLES_PER_BIN} "
+                         f"samples per set for 2 bins of {MIN_SAMPLES_PER_BIN}; there are {n}")
 
-    # -- duplicates and the support estimate ---------------------------------------------------
+    # -- duplicates ----------------------------------------------------------------------------
     out.duplicates = dup_f
     out.extra["duplicate_threshold"] = tau
-    for res, values, cis in ((dup_f, out.values, out.cis), (dup_h, out.baselines, out.baseline_cis)):
-        values[DUPLICATE_FRACTION] = res.fraction
-        values[SUPPORT_ESTIMATE] = res.support_estimate
-        cis[DUPLICATE_FRACTION] = _ci(res.flags, s, rng)
-        cis[SUPPORT_ESTIMATE] = _support_ci(res, s, rng)
-    out.extra["support_is_lower_bound"] = dup_f.support_is_lower_bound
-    out.extra["support_baseline_is_lower_bound"] = dup_h.support_is_lower_bound
+    out.values[DUPLICATE_FRACTION] = dup_f.fraction
+    out.baselines[DUPLICATE_FRACTION] = dup_h.fraction
+    _ci(out, DUPLICATE_FRACTION, dup_f.flags, dup_h.flags, s, bootstrap)
+
+    # -- the birthday test: duplicates closer than any two of the 2n real samples of R and H ---
+    closest_real = min(float(r_nn.min()), float(knn_h["distances"][:, 0].min()),
+                       float(man_h.nearest_fake_distance.min()))
+    out.birthday = birthday_test(F, closest_real, generator=streams("birthday"),
+                                 knn_result=knn_f, **scan)
+    out.values[SUPPORT_ESTIMATE] = out.birthday.support_estimate
+    out.extra["birthday_reference"] = 2 * n
 
     # -- memorisation --------------------------------------------------------------------------
     half = n // 2
@@ -160,29 +202,27 @@ def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, seed: int,
     out.memorisation = mem
     out.values[MEMORISED_FRACTION] = mem.fraction
     out.baselines[MEMORISED_FRACTION] = float(base_flags.double().mean())
-    out.cis[MEMORISED_FRACTION] = _ci(mem.flags, s, rng)
-    out.baseline_cis[MEMORISED_FRACTION] = _ci(base_flags, s, rng)
+    _ci(out, MEMORISED_FRACTION, mem.flags, base_flags, s, bootstrap)
     out.extra["memorisation_threshold"] = mem.threshold
     out.extra["memorisation_baseline_n"] = int(base_flags.numel())
     return out
 
 
-def _ci(per_sample: torch.Tensor, s: Settings, rng: np.random.Generator) -> tuple[float, float]:
+def _ci(out: Comparison, key: str, per_fake: torch.Tensor, per_base: torch.Tensor, s: Settings,
+        bootstrap: Callable[[str], np.random.Generator]) -> None:
+    """Bootstrap intervals of ``key`` and its baseline, each from its own stream; none with
+    ``bootstrap=0``."""
     if s.bootstrap <= 0:
-        return (math.nan, math.nan)
-    return bootstrap_mean_ci(per_sample.double().numpy(), rounds=s.bootstrap, level=s.confidence,
-                             seed=rng)
+        return
+    for values, cis, salt in ((per_fake, out.cis, key), (per_base, out.baseline_cis, f"{key}_baseline")):
+        cis[key] = bootstrap_mean_ci(values.double().numpy(), rounds=s.bootstrap,
+                                     level=s.confidence, seed=bootstrap(salt))
 
 
-def _support_ci(res: M.DuplicateResult, s: Settings,
-                rng: np.random.Generator) -> tuple[float, float]:
-    """Interval of the support estimate from the bootstrap interval of the pair count."""
-    if s.bootstrap <= 0:
-        return (math.nan, math.nan)
-    n = int(res.partners.numel())
-    lo, hi = bootstrap_mean_ci(res.partners.double().numpy(), rounds=s.bootstrap,
-                               level=s.confidence, seed=rng)
-    pairs_lo, pairs_hi = lo * n / 2.0, hi * n / 2.0
-    total = n * (n - 1) / 2.0
-    upper = total / pairs_lo if pairs_lo > 0 else math.inf
-    return (total / pairs_hi if pairs_hi > 0 else total, upper)
+def proportion_interval(p: float, n: int, level: float) -> tuple[float, float]:
+    """The normal-approximation (Wald) interval of a proportion ``p`` of ``n``: what the
+    bootstrap interval of a mean of 0/1 values approaches, for findings with ``bootstrap=0``."""
+    from scipy.stats import norm
+
+    half = float(norm.ppf(0.5 + level / 2.0)) * math.sqrt(max(0.0, p * (1.0 - p)) / max(1, n))
+    return (max(0.0, p - half), min(1.0, p + half))

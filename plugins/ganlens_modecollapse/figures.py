@@ -122,11 +122,12 @@ def _metric_bars(section: ganlens.Section, comp: C.Comparison) -> None:
     ax.set_ylabel("value")
     ax.set_title(f"Feature-space metrics ({comp.extra.get('space', '')}, n = {comp.n})")
     ax.legend(fontsize=8)
+    intervals = "with bootstrap intervals" if comp.cis else "without intervals (bootstrap=0)"
     section.figure(
         fig, "metric_bars", title="Metrics beside the real baseline",
         caption=("Each metric for the generated samples (blue) and for held-out real samples of "
-                 "the same size scored the same way (grey: what a perfect generator gets), with "
-                 "bootstrap intervals. Precision, recall, density and coverage should match the grey "
+                 f"the same size scored the same way (grey: what a perfect generator gets), {intervals}. "
+                 "Precision, recall, density and coverage should match the grey "
                  "bars (higher is better); NDB/K, duplicates and memorisation should too (higher is "
                  "worse). A blue bar far from its grey bar is the problem to look at."),
     )
@@ -192,12 +193,18 @@ def _duplicate_pairs(section: ganlens.Section, ctx: ganlens.AnalysisContext, com
         pairs.append((ctx.fakes[i], ctx.fakes[j], f"d={float(d[i]):.3g}"))
         if len(pairs) == MAX_PAIRS:
             break
+    birthday = ""
+    if comp.birthday is not None:
+        birthday = (f" Pairs under {comp.birthday.threshold:.3g} (closer than any two real "
+                    "samples) are the birthday test's duplicates: judge whether they are the same "
+                    "image before trusting support_estimate.")
     _image_rows(
         section, ctx, pairs, "duplicate_pairs", "Closest pairs of generated samples",
         f"The {len(pairs)} closest pairs among the {comp.n} compared samples, with their distance in "
         f"the {comp.extra.get('space', '')} feature space (d); pairs under the near-duplicate "
-        f"threshold {comp.extra['duplicate_threshold']:.3g} count as duplicates. Identical-looking "
-        "pairs mean the generator repeats itself (collapse); distinct images mean it does not.",
+        f"threshold {comp.extra['duplicate_threshold']:.3g} count as duplicates.{birthday} "
+        "Identical-looking pairs mean the generator repeats itself (collapse); distinct images "
+        "mean it does not.",
         ("sample", "closest other sample"),
     )
 

@@ -28,12 +28,15 @@ from typing import Any
 import torch
 
 from .copies import (
+    BirthdayResult,
     DuplicateResult,
     MemorisationResult,
+    birthday_test,
+    birthday_threshold,
     duplicate_threshold,
     duplicates,
     memorisation,
-    support_from_pairs,
+    pairs_within,
 )
 from .modes import (
     ClassResult,
@@ -55,12 +58,15 @@ from .stats import (
 )
 
 __all__ = [
+    "BirthdayResult",
     "ClassResult",
     "DuplicateResult",
     "ManifoldResult",
     "MemorisationResult",
     "ModeResult",
     "NDBResult",
+    "birthday_test",
+    "birthday_threshold",
     "bootstrap_mean_ci",
     "class_coverage",
     "compute_prdc",
@@ -79,11 +85,11 @@ __all__ = [
     "ndb",
     "ndb_from_counts",
     "nearest",
+    "pairs_within",
     "percentile_interval",
     "precision_recall",
     "quality_radius",
     "real_radii",
-    "support_from_pairs",
     "two_proportion_z_test",
 ]
 
@@ -101,6 +107,7 @@ class ManifoldResult:
         coverage: share of reals whose k-NN ball holds at least one fake.
         precision_hits, density_counts: (n_fake,) per-fake values; recall_hits, coverage_hits:
             (n_real,) per-real values.
+        nearest_fake_distance: (n_real,) each real's distance to its nearest fake.
     """
 
     precision: float
@@ -113,6 +120,7 @@ class ManifoldResult:
     density_counts: torch.Tensor
     recall_hits: torch.Tensor
     coverage_hits: torch.Tensor
+    nearest_fake_distance: torch.Tensor | None = None
 
     def as_dict(self) -> dict[str, float]:
         return {"precision": self.precision, "recall": self.recall, "density": self.density,
@@ -163,7 +171,7 @@ def manifold_metrics(real: Any, fake: Any, *, k_precision_recall: int = 3,
         coverage=float(res["coverage"].double().mean()),
         k_precision_recall=k_precision_recall, k_density_coverage=k_density_coverage,
         precision_hits=prec_hits, density_counts=dens, recall_hits=res["recall"],
-        coverage_hits=res["coverage"],
+        coverage_hits=res["coverage"], nearest_fake_distance=res["nearest_fake"],
     )
 
 

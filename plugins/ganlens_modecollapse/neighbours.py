@@ -22,7 +22,8 @@ def manifold_pass(real: Any, fake: Any, real_radius_pr: torch.Tensor,
         ``precision_count`` (n_fake,): reals whose k-NN ball (``real_radius_pr``) holds the fake;
         ``density_count`` (n_fake,): the same with the density radius ``real_radius_dc``;
         ``recall`` (n_real,) bool: the real lies in some fake's k-NN ball (``fake_radius_pr``);
-        ``coverage`` (n_real,) bool: the nearest fake lies in the real's ball (``real_radius_dc``).
+        ``coverage`` (n_real,) bool: the nearest fake lies in the real's ball (``real_radius_dc``);
+        ``nearest_fake`` (n_real,): each real's distance to its nearest fake.
     A point on a ball's boundary is inside when ``inclusive`` (``≤``), outside otherwise (``<``,
     as in prdc).
     """
@@ -42,4 +43,4 @@ def manifold_pass(real: Any, fake: Any, real_radius_pr: torch.Tensor,
         nearest_fake[r0:r1] = torch.minimum(nearest_fake[r0:r1], d.min(1).values)
     coverage = less(nearest_fake, r_dc)
     return {"precision_count": prec.cpu(), "density_count": dens.cpu(), "recall": recall.cpu(),
-            "coverage": coverage.cpu()}
+            "coverage": coverage.cpu(), "nearest_fake": nearest_fake.cpu()}

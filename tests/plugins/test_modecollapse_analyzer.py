@@ -165,7 +165,10 @@ def test_one_image_per_class_gives_a_duplicates_warning_with_every_class_covered
     assert not any(f.metric == "classes_covered" for f in section.findings if f.level == "alert")
     assert m["duplicate_fraction"] == 1.0
     assert any(f.metric == "duplicate_fraction" for f in levels(section, "warning"))
-    assert 8 < m["support_estimate"] < 12  # ten distinct outputs
+    # Ten distinct outputs: the birthday estimate is within a factor 1.5 of 10.
+    assert 10 / 1.5 <= m["support_estimate"] <= 10 * 1.5
+    assert any(f.metric == "support_estimate" and "Closest pairs" in f.message
+               for f in levels(section, "warning"))
     assert m["recall"] < 0.5 * m["recall_baseline"]
     assert any(f.metric == "recall" for f in levels(section, "alert"))
 
@@ -258,3 +261,153 @@ def test_ties_option_reaches_the_metrics(ring8):
     # Continuous data never tie: both conventions give the same numbers.
     for key in ("precision", "recall", "density", "coverage"):
         assert strict.metrics[key] == inclusive.metrics[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# bootstrap=0: the same numbers and the same findings, without the intervals
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bootstrap_never_moves_another_random_stream(ring8):
+    """NDB's K-means seed and the birthday test's subsets have streams of their own: turning the
+    bootstrap off (or changing its rounds) leaves every number but the intervals as it was."""
+    gan = ring_gan([0, 1, 2, 3, 4, 5])
+    runs = [ModeCollapse(bootstrap=b, figures=False).run(gan, real=ring8, samples=400)
+            for b in (0, 50, 200)]
+    points = [{k: v for k, v in r.metrics.items() if not k.endswith("_ci")} for r in runs]
+    assert points[0]["ndb_bins"] == 40
+    for key in ("ndb_k", "ndb_js", "ndb_k_baseline", "ndb_js_baseline"):
+        assert points[0][key] == points[1][key] == points[2][key], key
+    assert points[0] == points[1] == points[2]
+    assert not any(k.endswith("_ci") for k in runs[0].metrics)  # no NaN intervals either
+    assert "recall_ci" in runs[1].metrics
+
+
+@pytest.mark.parametrize(("k", "level"), [(2, "alert"), (6, "warning"), (7, "warning")])
+def test_recall_and_coverage_findings_fire_without_bootstrap(ring8, k, level):
+    gan = ring_gan(list(range(k)))
+    off = ModeCollapse(bootstrap=0, figures=False).run(gan, real=ring8, samples=300)
+    on = ModeCollapse(bootstrap=200, figures=False).run(gan, real=ring8, samples=300)
+    for key in ("recall", "coverage"):
+        found = [f for f in off.findings if f.metric == key]
+        assert [f.level for f in found] == [level], key
+        # The same verdict as with the bootstrap interval ...
+        assert [f.level for f in on.findings if f.metric == key] == [level], key
+        if level == "warning":
+            # ... and the finding says which rule replaced the interval.
+            assert "normal-approximation interval" in found[0].message
+            assert "bootstrap=0" in found[0].message
+            assert found[0].threshold < off.metrics[f"{key}_baseline"]
+            assert "bootstrap interval" in next(f for f in on.findings if f.metric == key).message
+
+
+def test_a_faithful_generator_gets_no_recall_finding_without_bootstrap(ring8):
+    section = ModeCollapse(bootstrap=0, figures=False).run(ring_gan(list(range(8))), real=ring8,
+                                                           samples=300)
+    assert not [f for f in section.findings if f.metric in ("recall", "coverage")]
+    assert any("no sign of mode collapse" in f.message for f in section.findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# what was not computed is said, never "no sign of mode collapse"
+# ---------------------------------------------------------------------------------------------
+
+
+def test_when_nothing_is_computed_each_test_is_named_with_its_reason():
+    real = testing.random_vectors(400, 2)  # no modes, no labels
+    section = ModeCollapse(**FAST).run(testing.tiny_vector_gan(), real=real, samples=5)
+    assert section.status == "ok"
+    messages = [f.message for f in section.findings]
+    assert not any("no sign of mode collapse" in m for m in messages)
+    assert not any(f.level in ("warning", "alert") for f in section.findings)
+    expected = {"known-mode metrics": "declare no mode centres",
+                "class metrics": "no labels",
+                "feature-space metrics": "5 samples per set"}
+    for what, why in expected.items():
+        assert any(m.startswith(f"{what} not computed: ") and why in m for m in messages), what
+    # The headline says the same.
+    assert section.summary.startswith("no mode-collapse metric computed (")
+    for short in ("no known modes", "no labels", "5 samples per set, 6 needed"):
+        assert short in section.summary
+
+
+def test_the_no_sign_line_names_what_it_covers(ring8):
+    section = ModeCollapse(**FAST).run(ring_gan(list(range(8))), real=ring8, samples=300)
+    line = next(f.message for f in section.findings if "no sign of mode collapse" in f.message)
+    assert "(known modes, feature space)" in line
+    assert "not computed: class metrics (no labels)" in line
+    assert any(f.message == "class metrics not computed: the real data have no labels"
+               for f in section.findings)
+
+
+def test_only_known_modes_computed_is_said(ring8):
+    # Too few samples for the k-NN metrics, but the modes are counted.
+    section = ModeCollapse(**FAST).run(ring_gan(list(range(8))), real=ring8, samples=5)
+    assert "precision" not in section.metrics and "modes_covered" in section.metrics
+    assert any(f.message.startswith("feature-space metrics not computed: ")
+               for f in section.findings)
+    assert section.summary == f"{section.metrics['modes_covered']} of 8 modes covered"
+    for f in section.findings:
+        if "no sign of mode collapse" in f.message:
+            assert "(known modes)" in f.message and "feature-space metrics (5 samples per set" \
+                in f.message
+
+
+# ---------------------------------------------------------------------------------------------
+# the birthday-paradox test
+# ---------------------------------------------------------------------------------------------
+
+
+class Identity(torch.nn.Module):
+    """G(z) = z: samples the standard normal exactly (infinite support)."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z
+
+
+class Outputs(torch.nn.Module):
+    """Returns one of ``outputs`` (K rows), equally likely, chosen by the latent."""
+
+    def __init__(self, outputs: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("outputs", outputs)
+
+    forward = Pick.forward
+
+    @property
+    def images(self) -> torch.Tensor:
+        return self.outputs
+
+
+@pytest.mark.parametrize(("n", "dim"), [(300, 2), (1000, 2), (1000, 16)])
+def test_a_gaussian_generator_gets_no_support_estimate(n, dim):
+    """The old estimate, n(n-1)/2 ÷ pairs under a quantile threshold, gave 10^4-10^5 here: it
+    measured the threshold and n. Continuous samples have no duplicates."""
+    real = testing.random_vectors(4000, dim, seed=1)
+    gan = ganlens.GAN(Identity(), ganlens.LatentSpec((dim,)),
+                      ganlens.DataSpec("vector", (dim,), (-5.0, 5.0)))
+    section = ModeCollapse(bootstrap=0, figures=False).run(gan, real=real, samples=n)
+    m = section.metrics
+    assert m["support_estimate"] is None and m["birthday_sample_size"] is None
+    assert m["birthday_sizes_tried"] == n // 3
+    found = [f for f in section.findings if f.metric == "support_estimate"]
+    assert len(found) == 1 and found[0].level == "info"
+    assert "no duplicates at any sample size tried: no upper bound on the support" in \
+        found[0].message
+
+
+@pytest.mark.parametrize("k", [50, 200])
+def test_a_generator_of_k_distinct_outputs_gets_a_support_near_k(k):
+    real = testing.random_vectors(4000, 8, seed=2)
+    outputs = torch.randn(k, 8, generator=torch.Generator().manual_seed(k))
+    gan = ganlens.GAN(Outputs(outputs), ganlens.LatentSpec((4,)),
+                      ganlens.DataSpec("vector", (8,), (-5.0, 5.0)))
+    section = ModeCollapse(bootstrap=0, figures=False).run(gan, real=real, samples=1000)
+    m = section.metrics
+    # s½(s½-1)/(2 ln 2) is within [0.72 K, 1.45 K] for K equally likely outputs.
+    assert k / 1.5 <= m["support_estimate"] <= 1.5 * k, m["support_estimate"]
+    found = [f for f in section.findings if f.metric == "support_estimate"]
+    assert len(found) == 1 and found[0].level == "warning"
+    assert f"s½ = {m['birthday_sample_size']}" in found[0].message
+    assert "rests on the duplicate threshold" in found[0].message
+    assert "apart" in found[0].message  # vectors: the closest distances, for a person to judge

@@ -203,31 +203,91 @@ def test_divergences_against_scipy():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_duplicates_and_support_estimate_hand_built():
+def test_duplicates_hand_built():
     x = torch.from_numpy(features(100, 8, 9))
     # Point 0 three more times (4 identical: 6 pairs) and point 5 once more (1 pair).
     x = torch.cat([x, x[[0, 0, 0, 5]]])
     res = metrics.duplicates(x, threshold=0.0)
     assert res.pairs == 7
     assert res.fraction == pytest.approx(6 / 104)
-    assert res.support_estimate == pytest.approx(104 * 103 / 2 / 7)
-    assert not res.support_is_lower_bound
+    assert not hasattr(res, "support_estimate")  # the birthday test is its own function now
     # The default threshold: the 1% quantile of the real nearest-other distances.
     real = torch.from_numpy(features(120, 8, 14))
     full = torch.cdist(real.double(), real.double()).fill_diagonal_(math.inf)
     expected = float(np.quantile(full.min(1).values.numpy(), 0.01))
     assert metrics.duplicate_threshold(real, 0.01) == pytest.approx(expected, rel=1e-5)
     clean = metrics.duplicates(x[:100], threshold=0.0)
-    assert clean.pairs == 0 and clean.support_is_lower_bound
-    assert clean.support_estimate == 100 * 99 / 2
+    assert clean.pairs == 0 and clean.fraction == 0.0
 
 
-def test_duplicates_from_ten_outcomes_estimate_a_support_of_about_ten():
-    outcomes = torch.from_numpy(features(10, 4, 10))
-    draws = outcomes[torch.randint(10, (400,), generator=torch.Generator().manual_seed(0))]
-    res = metrics.duplicates(draws, threshold=0.0)
-    assert res.fraction == 1.0
-    assert 8 < res.support_estimate < 12
+# ---------------------------------------------------------------------------------------------
+# the birthday-paradox test (Arora & Zhang 2017)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pairs_within_hand_built_and_from_the_knn_shortcut():
+    x = torch.from_numpy(features(300, 3, 15))
+    x = torch.cat([x, x[[4, 4, 9]]])  # rows 300, 301 copy 4 and 302 copies 9: pairs (4,300),
+    pairs = metrics.pairs_within(x, 0.0)  # (4,301), (300,301), (9,302)
+    assert sorted(map(tuple, pairs.tolist())) == [(4, 300), (4, 301), (9, 302), (300, 301)]
+    assert metrics.pairs_within(x, 0.0, max_pairs=3) is None
+    # A larger threshold: the k-NN shortcut (no distance recomputed) equals the full pass,
+    # and both equal brute force.
+    res = knn(x, 3, indices=True)
+    thr = float(res["distances"][:, 0].quantile(0.05))
+    full = torch.cdist(x.double(), x.double()).float()
+    brute = {(i, j) for i, j in torch.nonzero(full <= thr).tolist() if i < j}
+    assert set(map(tuple, metrics.pairs_within(x, thr).tolist())) == brute
+    assert set(map(tuple, metrics.pairs_within(x, thr, knn_result=res).tolist())) == brute
+
+
+def test_birthday_curve_of_one_pair_is_the_exact_probability():
+    # One duplicate pair among m = 40 samples: a random subset of s holds both with
+    # probability s(s-1) / (m(m-1)). 4000 rounds: sd of each share ≤ 0.008.
+    x = torch.from_numpy(features(40, 4, 16))
+    x[39] = x[0]
+    res = metrics.birthday_test(x, 0.0, rounds=4000, generator=torch.Generator().manual_seed(0))
+    assert res.pairs == 1 and res.sizes_tried == 13 and res.samples == 40
+    s = np.arange(1, 14)
+    assert np.abs(res.curve - s * (s - 1) / (40 * 39)).max() < 0.035
+    # Subsets of a third of the samples hold the pair a ninth of the time: never half.
+    assert res.sample_size is None and res.support_estimate is None
+
+
+@pytest.mark.parametrize("k", [10, 50, 200, 1000])
+def test_birthday_test_on_k_equally_likely_outputs_gives_about_k(k):
+    outcomes = torch.from_numpy(features(k, 6, 17))
+    gen = torch.Generator().manual_seed(k)
+    draws = outcomes[torch.randint(k, (2000,), generator=gen)]
+    res = metrics.birthday_test(draws, 0.0, generator=gen)
+    # s½(s½-1)/(2 ln 2) lies within [0.72 K, 1.45 K] for K equally likely outcomes (the
+    # integer s½ straddles the exact crossing); with sampling noise: within a factor 1.5.
+    assert res.sample_size is not None
+    assert k / 1.5 <= res.support_estimate <= 1.5 * k, res.support_estimate
+    assert res.support_estimate == pytest.approx(
+        res.sample_size * (res.sample_size - 1) / (2 * math.log(2)))
+
+
+def test_birthday_test_with_many_pairs_runs_on_a_random_half():
+    draws = torch.from_numpy(features(3, 4, 18))[torch.arange(3000) % 3]  # 1.5M exact pairs
+    res = metrics.birthday_test(draws, 0.0, max_pairs=200_000)
+    assert res.samples < 3000 and res.index.unique().numel() == res.samples
+    assert res.pairs <= 200_000
+    # 3 equally likely outputs: 2 samples repeat with probability 1/3, 3 with 7/9.
+    assert res.sample_size == 3
+    assert res.support_estimate == pytest.approx(6 / (2 * math.log(2)))
+
+
+@pytest.mark.parametrize(("n", "dim"), [(300, 2), (1000, 2), (1000, 16), (2000, 64)])
+def test_birthday_test_on_gaussian_samples_finds_no_support(n, dim):
+    # Continuous samples have no duplicates closer than the closest pair of 2n samples of the
+    # same distribution: no size reaches half, so no support is estimated (the old estimate,
+    # n(n-1)/2 ÷ pairs under a quantile threshold, gave 10^5 here whatever the generator).
+    real = torch.from_numpy(features(2 * n, dim, 19))
+    fake = torch.from_numpy(features(n, dim, 20))
+    res = metrics.birthday_test(fake, metrics.birthday_threshold(real))
+    assert res.sample_size is None and res.support_estimate is None
+    assert res.sizes_tried == n // 3 and res.curve.max() < 0.5
 
 
 def test_memorisation_of_copies_and_of_fresh_samples():
