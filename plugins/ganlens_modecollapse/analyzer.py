@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,26 +40,26 @@ class ModeCollapse(ganlens.Analyzer):
         """Feature space of the metrics: auto (the classifier when the real data have labels it
         learns to 90%, else random-conv for images and pixels for vectors) or any registered
         space (pixels, discriminator, classifier, random-conv, ...)."""
-        k_precision_recall: int = 3
+        k_precision_recall: int = ganlens.option(3, ge=1)
         """k of the k-NN balls for precision and recall (Kynkäänniemi et al. use 3)."""
-        k_density_coverage: int = 5
+        k_density_coverage: int = ganlens.option(5, ge=1)
         """k for density and coverage (Naeem et al. use 5)."""
-        ndb_bins: int = 50
+        ndb_bins: int = ganlens.option(50, ge=2)
         """K-means bins of NDB/K (fewer when there are under 10 real samples per bin)."""
-        ndb_alpha: float = 0.05
+        ndb_alpha: float = ganlens.option(0.05, gt=0, lt=1)
         """Significance level of NDB's per-bin z-test."""
-        min_samples_per_mode: int = 1
+        min_samples_per_mode: int = ganlens.option(1, ge=1)
         """High-quality samples a known mode (or class) needs to count as covered."""
-        quality_std: float = 3.0
+        quality_std: float = ganlens.option(3.0, gt=0)
         """A sample within this many mode std of its nearest mode centre is high quality."""
-        duplicate_quantile: float = 0.01
+        duplicate_quantile: float = ganlens.option(0.01, gt=0, lt=1)
         """Near-duplicate threshold: this quantile of real nearest-neighbour distances."""
-        memorisation_quantile: float = 0.05
+        memorisation_quantile: float = ganlens.option(0.05, gt=0, lt=1)
         """Memorisation threshold: this quantile of held-out nearest-training distances."""
-        bootstrap: int = 1000
+        bootstrap: int = ganlens.option(1000, ge=0)
         """Bootstrap resamples for the confidence intervals (0: none, faster; the findings then
         compare with the normal-approximation interval of the baseline and say so)."""
-        confidence: float = 0.95
+        confidence: float = ganlens.option(0.95, gt=0, lt=1)
         """Level of the bootstrap intervals."""
         ties: Literal["strict", "inclusive"] = "strict"
         """A point at exactly a k-NN radius is outside (strict, as prdc) or inside (inclusive)."""
@@ -239,22 +238,9 @@ class ModeCollapse(ganlens.Analyzer):
 
 
 def validate_options(o: object) -> None:
-    """Raise :class:`OptionError` for option values outside their meaningful range."""
+    """What the fields' declared bounds cannot say (the numeric ranges are declared there)."""
     def bad(key: str, expected: str) -> OptionError:
         return OptionError(f"option mode_collapse.{key}: expected {expected}, got {getattr(o, key)!r}")
 
-    for key in ("k_precision_recall", "k_density_coverage", "min_samples_per_mode"):
-        if getattr(o, key) < 1:
-            raise bad(key, "an integer ≥ 1")
-    if o.ndb_bins < 2:
-        raise bad("ndb_bins", "an integer ≥ 2")
-    if o.bootstrap < 0:
-        raise bad("bootstrap", "an integer ≥ 0 (0 turns the intervals off)")
-    for key in ("ndb_alpha", "duplicate_quantile", "memorisation_quantile", "confidence"):
-        value = getattr(o, key)
-        if not (0.0 < value < 1.0):
-            raise bad(key, "a number strictly between 0 and 1")
-    if not (o.quality_std > 0 and math.isfinite(o.quality_std)):
-        raise bad("quality_std", "a positive number")
     if not o.features:
         raise bad("features", "a feature space name or auto")

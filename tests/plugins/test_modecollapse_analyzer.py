@@ -200,13 +200,13 @@ def test_a_refused_classifier_is_reported_and_class_metrics_left_out():
 @pytest.mark.parametrize(("options", "match"), [
     ({"k": 3}, "has no option 'k'"),
     ({"k_precision_recall": "three"}, "expected an integer"),
-    ({"k_precision_recall": 0}, "k_precision_recall: expected an integer ≥ 1"),
-    ({"ndb_bins": 1}, "ndb_bins: expected an integer ≥ 2"),
-    ({"ndb_alpha": 1.5}, "ndb_alpha: expected a number strictly between 0 and 1"),
+    ({"k_precision_recall": 0}, "k_precision_recall: expected an integer >= 1, got 0"),
+    ({"ndb_bins": 1}, "ndb_bins: expected an integer >= 2"),
+    ({"ndb_alpha": 1.5}, "ndb_alpha: expected a number in (0, 1), got 1.5"),
     ({"duplicate_quantile": 0}, "duplicate_quantile"),
     ({"confidence": 1.0}, "confidence"),
-    ({"bootstrap": -1}, "bootstrap: expected an integer ≥ 0"),
-    ({"quality_std": 0}, "quality_std: expected a positive number"),
+    ({"bootstrap": -1}, "bootstrap: expected an integer >= 0"),
+    ({"quality_std": 0}, "quality_std: expected a number > 0"),
     ({"ties": "sometimes"}, "expected one of 'strict', 'inclusive'"),
 ])
 def test_bad_options_are_clear_option_errors(options, match):
