@@ -63,3 +63,27 @@ def test_the_classifier_does_not_depend_on_or_move_the_global_random_state(digit
     for p, q in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(p, q)
     assert ganlens.__version__  # the public package imports alongside the internal module
+
+
+def test_cross_fitted_labels_come_from_a_classifier_that_never_saw_the_sample(digits):
+    """With labels that carry no information (shuffled), a classifier can only be right on the
+    samples it memorised: the one that trained on them agrees with their labels well above
+    chance, the cross-fitted labels do not (ten classes: chance is 0.1)."""
+    from ganlens.builtin import classifier as C
+
+    small = digits.subset(torch.arange(600))
+    g = torch.Generator().manual_seed(0)
+    noise = small.subset(torch.arange(600))
+    noise.labels = small.labels[torch.randperm(600, generator=g)]
+    models, unseen_acc = C._cross_fit(noise, torch.device("cpu"), None, "test")
+    folds = C.fold_of(noise.x)
+    assert 200 < int((folds == 0).sum()) < 400  # a balanced split
+    assert torch.equal(C.fold_of(noise.x[:50]), folds[:50])  # the same row, the same fold
+    with torch.no_grad():
+        seen = torch.cat([models[f](noise.x[folds == f]).argmax(1) == noise.labels[folds == f]
+                          for f in (0, 1)]).float().mean()
+    clf = C.Classifier(models[0], 1.0, 10, [str(i) for i in range(10)], torch.device("cpu"),
+                       cross_fit=lambda: (models, unseen_acc))
+    unseen = (clf.predict_unseen(noise.x) == noise.labels).float().mean()
+    assert float(seen) > 0.3 and float(unseen) < 0.2, (float(seen), float(unseen))
+    assert abs(clf.unseen_accuracy - float(unseen)) < 0.02
