@@ -155,7 +155,17 @@ def test_a_declared_critic_is_read_as_a_score_and_reported(files, tmp_path):
     assert "D's score" in info and "sigmoid" not in info
 
 
-def test_readings_that_do_not_fit_are_refused(files):
+def test_readings_that_do_not_fit_are_refused(files, tmp_path):
+    from torch import nn
+
+    torch.save(nn.Sequential(nn.Linear(5, 1)).state_dict(), tmp_path / "wrong.pth")
+    (tmp_path / "wrong_arch.py").write_text("from torch import nn\n"
+                                            "def D():\n    return nn.Sequential(nn.Linear(5, 1))\n")
+    tmp, arch, _ref, _mod = files
+    with pytest.raises(CheckpointError, match=r"the discriminator fails on data of shape "
+                                              r"\(B, 3, 2, 2\).*it must take what the generator"):
+        ganlens.load(tmp / "g.pth", arch=f"{arch}:G", discriminator=tmp_path / "wrong.pth",
+                     discriminator_arch=f"{tmp_path / 'wrong_arch.py'}:D")
     with pytest.raises(CheckpointError, match="returns 3 values per sample.*expected 1"):
         _load(files, "Three")
     with pytest.raises(CheckpointError, match="returns 2 values per sample, which --d-output "

@@ -126,18 +126,23 @@ def infer_latent(generator: nn.Module, options: LoadOptions, where: str) -> Late
     )
 
 
+def _probe(module: nn.Module, x: torch.Tensor, what: str, hint: str) -> Any:
+    """``module(x)`` without gradients; a failure is a CheckpointError saying the input shape."""
+    try:
+        with torch.no_grad():
+            return module(x)
+    except Exception as exc:
+        raise CheckpointError(
+            f"{what} of shape (B, {', '.join(map(str, x.shape[1:]))}) ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160]}); {hint}"
+        ) from exc
+
+
 def infer_data(
     generator: nn.Module, latent: LatentSpec, options: LoadOptions, where: str
 ) -> DataSpec:
-    z = latent.sample(8, seed=0)
-    try:
-        with torch.no_grad():
-            out = generator(z)
-    except Exception as exc:
-        raise CheckpointError(
-            f"{where}: the generator fails on latents of shape (B, {', '.join(map(str, latent.shape))})"
-            f" ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); give --latent-shape"
-        ) from exc
+    out = _probe(generator, latent.sample(8, seed=0), f"{where}: the generator fails on latents",
+                 "give --latent-shape")
     if isinstance(out, (tuple, list)):
         out = out[0]
     if not torch.isfinite(out).all():
@@ -199,15 +204,8 @@ def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOp
     probe = torch.zeros(2, *data.shape)
     if flatten:
         probe = probe.reshape(2, -1)
-    try:
-        with torch.no_grad():
-            out = discriminator(probe)
-    except Exception as exc:
-        raise CheckpointError(
-            f"{where}: the discriminator fails on data of shape (B, "
-            f"{', '.join(map(str, probe.shape[1:]))}) ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:160]}); it must take what the generator makes"
-        ) from exc
+    out = _probe(discriminator, probe, f"{where}: the discriminator fails on data",
+                 "it must take what the generator makes")
     if isinstance(out, (tuple, list)):
         notes.append(f"it returns {len(out)} outputs (an auxiliary-classifier D); the first is "
                      "read as its score")
