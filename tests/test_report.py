@@ -118,3 +118,41 @@ def test_nan_and_infinity_are_not_null_in_json_and_shown_in_html(image_gan, tmp_
     row = {k: html.split(f"<code>{k}</code>")[1].split("</td>", 2)[1] for k in metrics}
     assert "NaN" in row["nan"] and "+inf" in row["pos"] and "-inf" in row["neg"]
     assert "n/a" in row["missing"] and "NaN" not in row["missing"]
+
+
+HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>[link](javascript:alert(1))"
+
+
+def test_hostile_names_are_escaped_in_html_and_inert_in_markdown(tmp_path):
+    """A dataset name, a layer name and a plugin's description carrying markup: the HTML shows
+    them as text; the Markdown holds no raw tag and no link or image it did not make."""
+    from torch import nn
+
+    from ganlens import testing
+
+    class Sneaky(ganlens.Analyzer):
+        name = "sneaky"
+        title = "Sneaky"
+        description = HOSTILE
+
+        def analyze(self, ctx):
+            s = self.new_section()
+            s.metric("dataset", ctx.real.name, "the real data's name")
+            s.metric("layers", [n for n, _ in ctx.gan.generator.named_modules() if n],
+                     "the generator's layer names")
+            return s
+
+    gan = testing.tiny_vector_gan()
+    gan.generator.add_module(HOSTILE.replace(".", ""), nn.Identity())
+    real = testing.random_vectors(40)
+    real.name = HOSTILE
+    ganlens.analyze(gan, analyzers=[Sneaky(), "activations"], real=real, samples=16,
+                    out_dir=tmp_path, formats=["html", "md"], progress=False)
+    html = (tmp_path / "report.html").read_text()
+    md = (tmp_path / "report.md").read_text()
+    for raw in ("<script>alert", "<img src=x"):
+        assert raw not in html and raw not in md
+    assert "&lt;script&gt;" in html and "&lt;script&gt;" in md
+    assert "](javascript:" not in md  # escaped: \\[link\\]\\(javascript...
+    made = [ln for ln in md.splitlines() if "](" in ln]
+    assert all(ln.startswith("![") and "](figures/" in ln for ln in made), made
