@@ -93,6 +93,7 @@ def analyze(
     batch_size: int | None = None,
     load_options: LoadOptions | None = None,
     progress: bool = True,
+    real_resize: str | None = None,
     disable: Iterable[str] = (),
     host: PluginHost | None = None,
 ) -> Report:
@@ -106,7 +107,7 @@ def analyze(
         gan_or_path, analyzers=analyzers, skip=skip, real=real, samples=samples, seed=seed,
         device=device, options=options, out_dir=out_dir, formats=formats,
         batch_size=batch_size, load_options=load_options, progress=progress,
-        host=_host(host, disable),
+        real_resize=real_resize, host=_host(host, disable),
     )
 
 

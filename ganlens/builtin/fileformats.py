@@ -139,8 +139,9 @@ def load_array_dataset(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
     return x, y, sha256_file(path)
 
 
-def load_image_folder(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Every PNG/JPEG under ``path``; sub-folders name classes when all images are in them."""
+def load_image_folder(path: Path) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None, str]:
+    """Every PNG/JPEG under ``path`` in [0, 1]; sub-folders name classes when all images are in
+    them. Images of one size come as an (N, C, H, W) array, mixed ones as a list of (C, H, W)."""
     from PIL import Image, UnidentifiedImageError
 
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
@@ -158,18 +159,23 @@ def load_image_folder(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
         sizes.setdefault(a.shape, f)
         arrays.append(a)
     if len(sizes) > 1:
-        shown = "; ".join(f"{s} e.g. {p.name}" for s, p in list(sizes.items())[:3])
-        raise DatasetError(
-            f"{path}: images of mixed sizes ({shown}); expected one size, resize them first"
-        )
+        # Images as they come (sizes, grey and colour mixed): a list of (C, H, W) arrays, which
+        # the engine converts to the generator's shape when asked (--real-resize) or refuses.
+        images = [(a[None] if a.ndim == 2 else np.transpose(a, (2, 0, 1))).astype(np.float32)
+                  / 255.0 for a in arrays]
+        return images, _folder_labels(files, path), sha256_files(files, path)
     x = np.stack(arrays)
     x = x[:, None] if x.ndim == 3 else np.transpose(x, (0, 3, 1, 2))
+    return x.astype(np.float32) / 255.0, _folder_labels(files, path), sha256_files(files, path)
+
+
+def _folder_labels(files: list[Path], root: Path) -> np.ndarray | None:
+    """Class indices from sub-folder names, when every image is in a sub-folder of ``root``."""
     parents = {f.parent for f in files}
-    y = None
-    if len(parents) > 1 and all(p.parent == path for p in parents):
+    if len(parents) > 1 and all(p.parent == root for p in parents):
         classes = sorted(p.name for p in parents)
-        y = np.array([classes.index(f.parent.name) for f in files], dtype=np.int64)
-    return x.astype(np.float32) / 255.0, y, sha256_files(files, path)
+        return np.array([classes.index(f.parent.name) for f in files], dtype=np.int64)
+    return None
 
 
 def _idx_images_in(folder: Path) -> Path | None:

@@ -155,3 +155,64 @@ def check_compatible(ds: Dataset, spec: DataSpec, what: str = "real data") -> No
         )
 
 
+
+
+FIT_MODES = ("resize", "crop")
+
+
+def _channels(x: torch.Tensor, channels: int) -> tuple[torch.Tensor, str | None]:
+    """(N, C, H, W) to ``channels``: grey repeated to RGB, RGB to grey by luminance (ITU-R
+    BT.601 weights), an alpha channel dropped."""
+    c = x.shape[1]
+    if c == channels:
+        return x, None
+    if c in (2, 4):  # grey+alpha, RGBA: drop the alpha
+        x, c = x[:, : c - 1], c - 1
+        if c == channels:
+            return x, "alpha dropped"
+    if c == 1 and channels == 3:
+        return x.expand(-1, 3, -1, -1), "grey repeated to RGB"
+    if c == 3 and channels == 1:
+        w = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype).reshape(1, 3, 1, 1)
+        return (x * w).sum(1, keepdim=True), "RGB to grey (luminance)"
+    raise DatasetError(f"cannot convert images of {c} channels to {channels}")
+
+
+def fit_images(x: torch.Tensor, shape: tuple[int, ...], mode: str) -> tuple[torch.Tensor, list[str]]:
+    """Images (N, C, H, W) to ``shape`` (C', H', W'): channels converted, then ``resize`` (scaled
+    to H'×W', antialiased) or ``crop`` (scaled, aspect kept, to cover H'×W', then centre-cropped).
+    Returns the images and what was done to them."""
+    if mode not in FIT_MODES:
+        raise DatasetError(f"real_resize {mode!r}: expected one of {', '.join(FIT_MODES)}")
+    c, h, w = shape
+    x, note = _channels(x, c)
+    done = [note] if note else []
+    _, _, ih, iw = x.shape
+    if (ih, iw) != (h, w):
+        if mode == "crop":
+            scale = max(h / ih, w / iw)
+            sh, sw = max(h, round(ih * scale)), max(w, round(iw * scale))
+            x = torch.nn.functional.interpolate(x, size=(sh, sw), mode="bilinear",
+                                                align_corners=False, antialias=scale < 1)
+            top, left = (sh - h) // 2, (sw - w) // 2
+            x = x[:, :, top : top + h, left : left + w]
+            done.append(f"{ih}x{iw} centre-cropped to {h}x{w}")
+        else:
+            x = torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear",
+                                                align_corners=False,
+                                                antialias=h < ih or w < iw)
+            done.append(f"{ih}x{iw} resized to {h}x{w}")
+    return x.contiguous(), done
+
+
+def fit_image_list(images: list[np.ndarray], shape: tuple[int, ...], mode: str
+                   ) -> tuple[np.ndarray, str]:
+    """Images of mixed sizes and channels ((C, H, W) arrays) fitted one by one to ``shape``."""
+    out = [fit_images(torch.from_numpy(np.ascontiguousarray(a))[None].float(), shape, mode)[0][0]
+           for a in images]
+    sizes = sorted({tuple(a.shape) for a in images})
+    shown = ", ".join("x".join(map(str, s)) for s in sizes[:4]) + (", ..." if len(sizes) > 4 else "")
+    verb = "centre-cropped" if mode == "crop" else "resized"
+    return (np.stack([t.numpy() for t in out]),
+            f"{len(images)} images of {len(sizes)} shapes ({shown}) {verb} to "
+            f"{'x'.join(map(str, shape))}")

@@ -88,8 +88,9 @@ class DatasetFormatInfo:
         claims: ``claims(path) -> bool``: whether this format reads ``path`` (a file or a
             folder); decide by content, not by the extension alone. Raise
             :class:`ganlens.errors.DatasetError` when the path is of this format but broken.
-        read: ``read(path) -> (x, labels, sha256)``: images as float N×C×H×W in [0, 1] or
-            vectors N×d, int64 labels or None, and a digest of the content.
+        read: ``read(path) -> (x, labels, sha256)``: images as float N×C×H×W in [0, 1] (or,
+            when their sizes or channels differ, a list of C×H×W arrays in [0, 1]) or vectors
+            N×d, int64 labels or None, and a digest of the content.
         description: one line for ``ganlens plugins`` and for the error that lists formats.
     """
 

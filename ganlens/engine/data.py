@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..core.dataset import DEFAULT_RANGE, Dataset, normalise_images, resize_images
+from ..core.dataset import (
+    DEFAULT_RANGE,
+    Dataset,
+    fit_image_list,
+    fit_images,
+    normalise_images,
+    resize_images,
+)
 from ..core.errors import DatasetError
 from ..core.gan import DataSpec
 from .host import PluginHost
@@ -27,6 +34,8 @@ def load_dataset(
     std: float | None = None,
     seed: int = 0,
     image_size: int | None = None,
+    fit_to: tuple[int, ...] | None = None,
+    fit: str | None = None,
     host: PluginHost,
 ) -> Dataset:
     """Resolve a dataset name or path.
@@ -39,6 +48,10 @@ def load_dataset(
         std: the mode std (mixtures).
         seed: the sampling seed (mixtures).
         image_size: resize square images to this side.
+        fit_to: the image shape (C, H, W) the data must have (the generator's), with ``fit``.
+        fit: ``resize`` or ``crop``: convert images of another size or channel count (grey,
+            RGB, RGBA, mixed in one folder) to ``fit_to``; None leaves them as they are.
+            What was done is recorded in the dataset's options as ``fitted``.
         host: the plugin host whose datasets and dataset formats are asked.
 
     Raises:
@@ -63,6 +76,17 @@ def load_dataset(
                 "or a path to IDX, .npy/.npz files or a folder of PNG/JPEG images"
             )
         x, y, digest, fmt = read_path(path, host)
+        fitted = None
+        if isinstance(x, list):  # images of mixed sizes or channels
+            if fit is None or fit_to is None:
+                sizes = sorted({tuple(a.shape) for a in x})
+                shown = ", ".join("x".join(map(str, s)) for s in sizes[:4])
+                raise DatasetError(
+                    f"{name}: images of mixed sizes or channels ({shown}); give --real-resize "
+                    "resize or crop (Python: real_resize=...) to convert them to the "
+                    "generator's shape"
+                )
+            x, fitted = fit_image_list(x, fit_to, fit)
         if not np.isfinite(x).all():
             raise DatasetError(f"{name}: the data contain NaN or infinite values")
         if n is not None:
@@ -77,7 +101,15 @@ def load_dataset(
         opts: dict[str, Any] = {"format": fmt}
         if n is not None:
             opts["n"] = n
+        if fitted:
+            opts["fitted"] = fitted
         ds = Dataset(str(path), t, spec_, labels, str(path.resolve()), digest, opts)
+    if fit is not None and fit_to is not None and ds.spec.is_image \
+            and tuple(ds.spec.shape) != tuple(fit_to):
+        before = "x".join(map(str, ds.spec.shape))
+        ds.x, done = fit_images(ds.x, tuple(fit_to), fit)
+        ds.spec = DataSpec("image", tuple(ds.x.shape[1:]), ds.spec.value_range)
+        ds.options["fitted"] = f"images of {before}: " + "; ".join(done)
     if image_size is not None:
         if not ds.spec.is_image:
             raise DatasetError(f"{ds.name}: image_size applies to images, these are vectors")

@@ -23,7 +23,7 @@ from ..core.analyzer import BaseAnalyzer as Analyzer
 from ..core.capture import CaptureRequest, run_capture
 from ..core.checkpoint import LoadOptions
 from ..core.context import AnalysisContext
-from ..core.dataset import Dataset, check_compatible
+from ..core.dataset import FIT_MODES, Dataset, check_compatible
 from ..core.errors import (
     AnalyzerError,
     FeatureUnavailable,
@@ -120,17 +120,20 @@ def _order(host: PluginHost):
 
 
 def resolve_real(
-    gan: GAN, real: str | Path | Dataset | None, *, seed: int, samples: int, host: PluginHost
+    gan: GAN, real: str | Path | Dataset | None, *, seed: int, samples: int, host: PluginHost,
+    real_resize: str | None = None,
 ) -> tuple[Dataset | None, Dataset | None, str | None]:
     """The real data: given, else the dataset the checkpoint recorded. Returns the data
     shuffled with the seed and capped, the full data, and the reason when there are none."""
     if real is not None:
-        ds = load_dataset(real, host=host, value_range=gan.data.value_range)
+        ds = load_dataset(real, host=host, value_range=gan.data.value_range,
+                          fit_to=gan.data.shape if gan.data.is_image else None, fit=real_resize)
         if ds.spec.is_image and gan.data.is_image and ds.spec.shape != gan.data.shape \
                 and ds.spec.shape[0] == gan.data.shape[0] and gan.data.shape[1] == gan.data.shape[2]:
             raise InputError(
                 f"real data {ds.name!r} have images of {ds.spec.shape[1]}x{ds.spec.shape[2]} but the "
-                f"generator makes {gan.data.shape[1]}x{gan.data.shape[2]}; give real data of that size"
+                f"generator makes {gan.data.shape[1]}x{gan.data.shape[2]}; give real data of that size, "
+                "or --real-resize resize|crop (Python: real_resize=...) to convert them"
             )
         check_compatible(ds, gan.data)
     else:
@@ -281,6 +284,7 @@ def analyze(
     batch_size: int | None = None,
     load_options: LoadOptions | None = None,
     progress: bool = True,
+    real_resize: str | None = None,
     host: PluginHost,
 ) -> Report:
     """Analyze a GAN (or a checkpoint path) with the selected analyzers and return the Report.
@@ -300,6 +304,8 @@ def analyze(
         batch_size: the batch size of every pass (default: the GAN's, 256).
         load_options: how to load ``gan_or_path`` when it is a path.
         progress: show progress bars on a terminal (when the host's settings allow them).
+        real_resize: ``resize`` or ``crop``: convert real images of another size or channel
+            count to the generator's shape (the report says what was done); None: refuse them.
         host: the plugin host: analyzers, loaders, datasets, feature spaces, writers, settings.
     """
     t_start = time.perf_counter()
@@ -310,6 +316,8 @@ def analyze(
     # Every option first: nothing is loaded or run before the whole request is known to be valid.
     if out_dir is not None:
         formats = check_formats(formats, host)
+    if real_resize not in (None, *FIT_MODES):
+        raise OptionError(f"real_resize {real_resize!r}: expected one of {', '.join(FIT_MODES)}")
     chosen = resolve_analyzers(host, analyzers, skip, options)
     ckpt_meta: dict[str, Any] | None = None
     if isinstance(gan_or_path, GAN):
@@ -325,7 +333,7 @@ def analyze(
         ckpt_meta = {"path": str(path), "name": path.name, "sha256": sha256_file(path),
                      "format": gan.metadata.get("format")}
     real_ds, real_full, real_reason = resolve_real(gan, real, seed=seed, samples=samples,
-                                                  host=host)
+                                                  host=host, real_resize=real_resize)
 
     skips: dict[str, str] = {}
     requests: list[CaptureRequest] = []
@@ -402,7 +410,8 @@ def _real_meta(ds: Dataset | None, reason: str | None) -> dict[str, Any]:
     if ds is None:
         return {"available": False, "reason": reason}
     return {"available": True, "name": ds.name, "source": ds.source, "num_samples": len(ds),
-            "num_classes": ds.num_classes, "shape": list(ds.spec.shape)}
+            "num_classes": ds.num_classes, "shape": list(ds.spec.shape),
+            "prepared": ds.options.get("fitted")}
 
 
 def _plain(options: dict[str, Any]) -> dict[str, Any]:
