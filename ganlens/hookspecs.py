@@ -132,6 +132,21 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions,
     """
 
 
+@hookspec(firstresult=True)
+def ganlens_recognize_architecture(state: dict[str, Any], role: str) -> tuple[Any, str] | None:
+    """Build the network for a state_dict that came with no architecture (no ``--arch``), when
+    the keys and shapes are those of an architecture family this plugin knows.
+
+    Args:
+        state: the state_dict (tensors by key; a DataParallel ``module.`` prefix may be there).
+        role: ``generator`` or ``discriminator``.
+
+    Returns:
+        ``(module, family name)`` with the module built (weights not loaded yet) so that every
+        key and shape of ``state`` fits it, or None when the state is not of a known family.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Analysis: notifications and report writing.
 # --------------------------------------------------------------------------------------------

@@ -275,18 +275,21 @@ def gan_from_modules(
     )
 
 
-def load_discriminator(options: LoadOptions, where: str) -> nn.Module | None:
-    """The discriminator from ``options.discriminator`` (a state_dict or a .pt2 archive)."""
+def recognise(state: dict[str, Any], role: str, host: Any) -> tuple[nn.Module, str] | None:
+    """A known architecture family for ``state`` (``ganlens_recognize_architecture``), or None."""
+    if host is None:
+        return None
+    return host.hook.ganlens_recognize_architecture(state=state, role=role)
+
+
+def load_discriminator(options: LoadOptions, where: str, host: Any = None) -> nn.Module | None:
+    """The discriminator from ``options.discriminator`` (a state_dict or a .pt2 archive); its
+    architecture from ``--discriminator-arch``, else recognised from its keys and shapes."""
     if options.discriminator is None:
         return None
     source = CheckpointSource(options.discriminator)
     if source.is_export_archive:
         return load_export_module(source)[0]
-    if not options.discriminator_arch:
-        raise ArchitectureError(
-            f"--discriminator {source.path}: give its architecture with --discriminator-arch "
-            "MODULE:CALLABLE"
-        )
     payload, err = source.try_payload()
     if err is not None:
         if source.needs_pickle():
@@ -295,7 +298,16 @@ def load_discriminator(options: LoadOptions, where: str) -> nn.Module | None:
     state, _ = unwrap_state_dict(_pick(payload, D_KEYS) or payload)
     if state is None:
         raise CheckpointError(f"{source.path}: holds no state_dict for the discriminator")
-    module = build_module(options.discriminator_arch, "--discriminator-arch")
+    if options.discriminator_arch:
+        module = build_module(options.discriminator_arch, "--discriminator-arch")
+    else:
+        known = recognise(state, "discriminator", host)
+        if known is None:
+            raise ArchitectureError(
+                f"--discriminator {source.path}: its keys match no known architecture; give "
+                "its architecture with --discriminator-arch MODULE:CALLABLE"
+            )
+        module = known[0]
     load_weights(module, state, f"{source.path} (discriminator)")
     return module
 
@@ -314,16 +326,17 @@ def _pick(payload: Any, keys: tuple[str, ...]) -> Any:
 
 
 @hookimpl
-def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> GAN | None:
-    """Plain state_dicts (or dicts wrapping one) with ``--arch``, torch.export archives, and
-    pickled modules (only with ``--trust-pickle``)."""
+def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions,
+                            host: Any) -> GAN | None:
+    """Plain state_dicts (or dicts wrapping one) with ``--arch`` or of a recognised family,
+    torch.export archives, and pickled modules (only with ``--trust-pickle``)."""
     where = str(source.path)
     if source.is_export_archive:
         generator, input_shape = load_export_module(source)
         if not options.latent_shape and not options.latent_dim and input_shape:
             options = dataclasses.replace(options, latent_shape=input_shape)
         return gan_from_modules(
-            generator, load_discriminator(options, where), options, where,
+            generator, load_discriminator(options, where, host), options, where,
             {"format": "torch.export", "source": str(source.path)},
         )
     payload, err = source.try_payload()
@@ -331,7 +344,7 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> G
         if source.needs_pickle():
             if not options.trust_pickle:
                 raise CheckpointError(PICKLE_REFUSAL.format(path=source.path))
-            return _load_pickled(source, options)
+            return _load_pickled(source, options, host)
         return None
     if is_native(payload):
         return None
@@ -340,20 +353,27 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions) -> G
     key = g_key if g_key is not None and key is None else key
     if state is None:
         return None
-    if not options.arch:
-        raise ArchitectureError(
-            f"{where}: the file holds a plain state_dict ({len(state)} tensors) and no "
-            "architecture; give it with --arch MODULE:CALLABLE (Python: arch='module:callable')"
-        )
-    generator = build_module(options.arch, "--arch")
+    family = None
+    if options.arch:
+        generator = build_module(options.arch, "--arch")
+    else:
+        known = recognise(state, "generator", host)
+        if known is None:
+            raise ArchitectureError(
+                f"{where}: the file holds a plain state_dict ({len(state)} tensors) whose keys "
+                "match no known architecture; give it with --arch MODULE:CALLABLE (Python: "
+                "arch='module:callable')"
+            )
+        generator, family = known
     load_weights(generator, state, f"{where} (generator)")
-    discriminator = load_discriminator(options, where)
+    discriminator = load_discriminator(options, where, host)
     if discriminator is None and options.discriminator_arch and isinstance(payload, dict):
         d_state, _ = unwrap_state_dict(_pick(payload, D_KEYS))
         if d_state is not None:
             discriminator = build_module(options.discriminator_arch, "--discriminator-arch")
             load_weights(discriminator, d_state, f"{where} (discriminator)")
-    meta = {"format": "state_dict", "architecture": options.arch, "state_dict_key": key}
+    meta = {"format": "state_dict", "architecture": options.arch or f"recognised: {family}",
+            "state_dict_key": key}
     return gan_from_modules(generator, discriminator, options, where, meta)
 
 
@@ -383,7 +403,7 @@ def load_export_module(source: CheckpointSource) -> tuple[nn.Module, tuple[int, 
     return torch.export.unflatten(program), input_shape
 
 
-def _load_pickled(source: CheckpointSource, options: LoadOptions) -> GAN:
+def _load_pickled(source: CheckpointSource, options: LoadOptions, host: Any = None) -> GAN:
     where = str(source.path)
     obj = torch.load(source.path, weights_only=False, map_location="cpu")
     generator = obj if isinstance(obj, nn.Module) else _pick(obj, G_KEYS)
@@ -396,5 +416,5 @@ def _load_pickled(source: CheckpointSource, options: LoadOptions) -> GAN:
     if discriminator is not None and not isinstance(discriminator, nn.Module):
         discriminator = None
     if discriminator is None:
-        discriminator = load_discriminator(options, where)
+        discriminator = load_discriminator(options, where, host)
     return gan_from_modules(generator, discriminator, options, where, {"format": "pickle"})
