@@ -81,7 +81,14 @@ def _load_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--output-shape", type=_ints, metavar="C,H,W",
                    help="data shape for flat generator outputs, e.g. 1,28,28")
     g.add_argument("--output-range", type=_range, metavar="LOW,HIGH",
-                   help="the generator's value range, e.g. -1,1")
+                   help="the generator's value range, e.g. -1,1 (0,255 for 8-bit pixels)")
+    g.add_argument("--output-index", type=int, metavar="I",
+                   help="for a generator returning a tuple: which output is the data (default 0)")
+    g.add_argument("--output-key", metavar="KEY",
+                   help="for a generator returning a dict: the key of the data")
+    g.add_argument("--output-layout", choices=("auto", "nchw", "nhwc"), default="auto",
+                   help="image layout of the generator's output (auto: channels last when the "
+                        "last dimension is 1, 3 or 4 and the first is not)")
     g.add_argument("--discriminator", metavar="PATH", help="a discriminator state_dict or .pt2")
     g.add_argument("--discriminator-arch", metavar="MODULE:CALLABLE",
                    help="the discriminator's architecture")
@@ -191,7 +198,8 @@ def _load_options(args: argparse.Namespace):
         discriminator_arch=args.discriminator_arch, d_output=args.d_output,
         d_real_index=args.d_real_index,
         trust_pickle=args.trust_pickle, device=args.device, num_classes=args.num_classes,
-        expected_sha256=args.sha256,
+        expected_sha256=args.sha256, output_index=args.output_index,
+        output_key=args.output_key, output_layout=args.output_layout,
     )
 
 

@@ -25,7 +25,7 @@ from ..core.checkpoint import (
     unwrap_state_dict,
 )
 from ..core.errors import ArchitectureError, CheckpointError
-from ..core.gan import GAN, DataSpec, LatentSpec
+from ..core.gan import GAN, DataSpec, LatentSpec, select_output
 from ..markers import hookimpl
 
 D_KEYS = ("discriminator", "netD", "D", "disc", "d_state_dict", "discriminator_state_dict")
@@ -138,16 +138,38 @@ def _probe(module: nn.Module, x: torch.Tensor, what: str, hint: str) -> Any:
         ) from exc
 
 
+def _selection(options: LoadOptions) -> int | str | None:
+    if options.output_key is not None and options.output_index is not None:
+        raise CheckpointError("give --output-key or --output-index, not both")
+    return options.output_key if options.output_key is not None else options.output_index
+
+
+def _channels_last(per_sample: tuple[int, ...], options: LoadOptions) -> bool:
+    """Whether (H, W, C) images come out: declared, or inferred from a last dimension of 1, 3
+    or 4 channels where the first is not a channel count."""
+    if options.output_layout not in ("auto", "nchw", "nhwc"):
+        raise CheckpointError(f"--output-layout {options.output_layout!r}: expected auto, nchw "
+                              "or nhwc")
+    if len(per_sample) != 3 or options.output_layout == "nchw":
+        return False
+    if options.output_layout == "nhwc":
+        return True
+    c_first, c_last = per_sample[0], per_sample[2]
+    square_hw = per_sample[0] == per_sample[1] and c_last != per_sample[0]
+    return c_last in (1, 3, 4) and (c_first not in (1, 2, 3, 4) or square_hw)
+
+
 def infer_data(
     generator: nn.Module, latent: LatentSpec, options: LoadOptions, where: str
 ) -> DataSpec:
     out = _probe(generator, latent.sample(8, seed=0), f"{where}: the generator fails on latents",
                  "give --latent-shape")
-    if isinstance(out, (tuple, list)):
-        out = out[0]
+    out = select_output(out, _selection(options))
     if not torch.isfinite(out).all():
         raise CheckpointError(f"{where}: the generator produces NaN or infinite outputs")
     per_sample = tuple(out.shape[1:])
+    if _channels_last(per_sample, options):
+        per_sample = (per_sample[2], per_sample[0], per_sample[1])
     if options.output_shape:
         shape = tuple(int(s) for s in options.output_shape)
         if torch.Size(shape).numel() != torch.Size(per_sample).numel():
@@ -169,14 +191,17 @@ def infer_data(
         value_range = tuple(float(v) for v in options.output_range)
     else:
         last = _last_leaf(generator)
-        if isinstance(last, nn.Tanh):
+        lo, hi = float(out.min()), float(out.max())
+        # A final Tanh or Sigmoid says the range, unless forward() rescales after it.
+        if isinstance(last, nn.Tanh) and lo >= -1.0 - 1e-6 and hi <= 1.0 + 1e-6:
             value_range = (-1.0, 1.0)
-        elif isinstance(last, nn.Sigmoid):
+        elif isinstance(last, nn.Sigmoid) and lo >= -1e-6 and hi <= 1.0 + 1e-6:
             value_range = (0.0, 1.0)
         else:
-            lo, hi = float(out.min()), float(out.max())
             if kind == "image" and lo >= -1.05 and hi <= 1.05:
                 value_range = (0.0, 1.0) if lo >= -0.05 else (-1.0, 1.0)
+            elif kind == "image" and lo >= -0.5 and 1.5 < hi <= 255.5:
+                value_range = (0.0, 255.0)  # 8-bit pixel values
             else:
                 value_range = (lo, hi if hi > lo else lo + 1.0)
     return DataSpec(kind, shape, value_range)
@@ -269,9 +294,12 @@ def gan_from_modules(
     data = infer_data(generator, latent, options, where)
     reading = (read_discriminator(discriminator, data, options, where)
                if discriminator is not None else {})
+    with torch.no_grad():
+        raw = select_output(generator(latent.sample(2, seed=0)), _selection(options))
     return GAN(
         generator, latent, data, discriminator, num_classes=options.num_classes,
-        metadata=metadata, device=options.device, **reading,
+        metadata=metadata, device=options.device, output_select=_selection(options),
+        output_channels_last=_channels_last(tuple(raw.shape[1:]), options), **reading,
     )
 
 

@@ -52,6 +52,10 @@ class LoadOptions:
         num_classes: the number of classes of the training data, when known.
         expected_sha256: the file's sha256 as its publisher gives it (``--sha256``); loading
             refuses a file that does not match.
+        output_index: which output of a generator returning a tuple is the data.
+        output_key: which entry of a generator returning a dict is the data.
+        output_layout: ``auto``, ``nchw`` or ``nhwc`` (channels last; ``auto`` infers it when the
+            last dimension is 1, 3 or 4 and the first is not).
     """
 
     arch: str | None = None
@@ -65,6 +69,9 @@ class LoadOptions:
     d_output: str = "auto"
     d_real_index: int | None = None
     expected_sha256: str | None = None
+    output_index: int | None = None
+    output_key: str | None = None
+    output_layout: str = "auto"
     trust_pickle: bool = False
     device: str | None = None
     num_classes: int | None = None

@@ -151,6 +151,26 @@ def flatten_scores(out: torch.Tensor | tuple | list, width: int = 1) -> torch.Te
     return out.reshape(b, width) if width > 1 else out.reshape(b)
 
 
+def select_output(out: Any, select: int | str | None) -> torch.Tensor:
+    """The data among a generator's outputs: a tensor itself, ``out[select]`` of a tuple (the
+    first by default) or of a dict (``select`` is then its key, required when several)."""
+    if isinstance(out, dict):
+        tensors = [k for k, v in out.items() if isinstance(v, torch.Tensor)]
+        if select is None and len(tensors) == 1:
+            select = tensors[0]
+        if not isinstance(select, str) or select not in out:
+            raise InputError(f"the generator returns a dict with keys {', '.join(map(str, out))}; "
+                             "name the data with --output-key KEY")
+        return out[select]
+    if isinstance(out, (tuple, list)):
+        index = 0 if select is None else select
+        if not isinstance(index, int) or not -len(out) <= index < len(out):
+            raise InputError(f"the generator returns {len(out)} outputs; --output-index must be "
+                             f"0 to {len(out) - 1}, got {select!r}")
+        return out[index]
+    return out
+
+
 @dataclass
 class GAN:
     """A generator, an optional discriminator, and what is known about their inputs and outputs.
@@ -165,6 +185,9 @@ class GAN:
         d_flatten: feed the discriminator flattened data (an MLP over images).
         d_two_class_probabilities: for ``two-class``, the outputs are softmax probabilities.
         d_note: how the discriminator's reading was decided (inferred, declared), for reports.
+        output_select: which output of a generator returning a tuple (an index) or a dict (a
+            key) is the data; None: the first of a tuple.
+        output_channels_last: the generator returns images as (B, H, W, C).
         num_classes: the number of classes of the training data, when known.
         metadata: the dataset, training history, seed, source file and ganlens version.
         device: where the networks run.
@@ -183,6 +206,8 @@ class GAN:
     d_flatten: bool = False
     d_two_class_probabilities: bool = False
     d_note: str = ""
+    output_select: int | str | None = None
+    output_channels_last: bool = False
 
     def __post_init__(self) -> None:
         if self.d_output not in D_OUTPUTS:
@@ -228,9 +253,9 @@ class GAN:
         z = z.to(self.device)
         if z.shape[1:] != self.latent.shape:
             z = z.reshape(z.shape[0], *self.latent.shape)
-        out = self.generator(z)
-        if isinstance(out, (tuple, list)):
-            out = out[0]
+        out = select_output(self.generator(z), self.output_select)
+        if self.output_channels_last and out.ndim == 4:
+            out = out.permute(0, 3, 1, 2)
         if out.shape[1:] != self.data.shape:
             if out[0].numel() != self.data.numel:
                 raise InputError(
