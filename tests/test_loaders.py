@@ -177,3 +177,30 @@ def test_third_party_generator_loads_with_all_keys_and_makes_digits(third_party_
     untrained, _ = confident(ganlens.GAN(untrained_g, gan.latent, gan.data))
     assert trained > 0.8 and untrained < 0.1, (trained, untrained)
     assert len(torch.unique(labels)) == 10
+
+
+def test_a_safetensors_state_dict_loads_with_its_architecture(tmp_path, monkeypatch):
+    import sys
+
+    from torch import nn
+
+    st = pytest.importorskip("safetensors.torch")  # an extra: ganlens[safetensors]
+    arch = tmp_path / "arch.py"
+    arch.write_text("from torch import nn\ndef G():\n    return nn.Sequential(nn.Linear(4, 6), "
+                    "nn.Tanh())\n")
+    torch.manual_seed(0)
+    g = nn.Sequential(nn.Linear(4, 6), nn.Tanh())
+    path = tmp_path / "g.safetensors"
+    st.save_file(g.state_dict(), str(path))
+    gan = ganlens.load(path, arch=f"{arch}:G")
+    for a, b in zip(gan.generator.state_dict().values(), g.state_dict().values()):
+        assert torch.equal(a, b)
+    bad = tmp_path / "bad.safetensors"
+    raw = bytearray(path.read_bytes())
+    raw[12:20] = b"\xff" * 8  # inside the JSON header
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="a safetensors file that cannot be read"):
+        ganlens.load(bad, arch=f"{arch}:G")
+    monkeypatch.setitem(sys.modules, "safetensors.torch", None)  # as if not installed
+    with pytest.raises(CheckpointError, match=r"pip install 'ganlens\[safetensors\]'"):
+        ganlens.load(path, arch=f"{arch}:G")

@@ -124,6 +124,14 @@ class CheckpointSource:
         return self._digest
 
     @property
+    def is_safetensors(self) -> bool:
+        """A safetensors file: an 8-byte little-endian header length, then a JSON header."""
+        if len(self.head) < 9 or self.head[8:9] != b"{":
+            return False
+        n = int.from_bytes(self.head[:8], "little")
+        return 2 <= n <= self.size - 8
+
+    @property
     def is_torchscript(self) -> bool:
         """A ``torch.jit.save`` archive: a zip with compiled code (``code/``) and constants."""
         names = self.zip_names() if self.is_zip else []
@@ -139,6 +147,9 @@ class CheckpointSource:
         if not self._loaded:
             self._loaded = True
             try:
+                if self.is_safetensors:
+                    self._payload = _load_safetensors(self.path)
+                    return self._payload
                 if self.is_zip and self.digest_status == "absent":
                     check_zip_crc(self.path)
                 if self.is_torchscript:
@@ -177,12 +188,24 @@ class CheckpointSource:
         msg = str(err).split("\n")[0]
         if isinstance(err, CheckpointError):
             return msg.removeprefix(f"{self.path}: ")
+        if self.is_safetensors:
+            return f"a safetensors file that cannot be read ({type(err).__name__}: {msg[:160]})"
         if "central directory" in msg or "zip archive" in msg:
             return "the file is truncated or corrupt (its zip archive is incomplete)"
         if isinstance(err, (KeyError, EOFError)) or "pickle" in msg.lower() or "magic" in msg \
                 or "Weights only load failed" in msg:
             return "the file is not a PyTorch checkpoint (random or foreign bytes, or truncated)"
         return f"torch.load failed: {type(err).__name__}: {msg[:200]}"
+
+
+def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors (an optional dependency: ``pip install ganlens[safetensors]``)."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError as exc:
+        raise CheckpointError(f"{path}: a safetensors file, and the safetensors package is not "
+                              "installed; pip install 'ganlens[safetensors]'") from exc
+    return load_file(str(path), device="cpu")
 
 
 # ---------------------------------------------------------------------------------------------
