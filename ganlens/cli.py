@@ -97,6 +97,9 @@ def _load_flags(p: argparse.ArgumentParser) -> None:
                    help="how to read the discriminator: auto (default: from its last module and "
                         "output width; the report says what was inferred), logit, probability, "
                         "score (an unbounded critic: WGAN, least-squares, hinge), two-class")
+    g.add_argument("--d-train-mode", action="store_true",
+                   help="run the discriminator in train mode (dropout on, batch-norm batch "
+                        "statistics); default: eval mode")
     g.add_argument("--d-real-index", type=int, choices=(0, 1),
                    help="for a two-class discriminator, the output column meaning real (default 1)")
     g.add_argument("--num-classes", type=_positive, help="classes of the training data")
@@ -196,7 +199,7 @@ def _load_options(args: argparse.Namespace):
         latent_distribution=args.latent_distribution, output_shape=args.output_shape,
         output_range=args.output_range, discriminator=args.discriminator,
         discriminator_arch=args.discriminator_arch, d_output=args.d_output,
-        d_real_index=args.d_real_index,
+        d_real_index=args.d_real_index, d_train_mode=args.d_train_mode,
         trust_pickle=args.trust_pickle, device=args.device, num_classes=args.num_classes,
         expected_sha256=args.sha256, output_index=args.output_index,
         output_key=args.output_key, output_layout=args.output_layout,

@@ -143,6 +143,14 @@ def test_an_mlp_discriminator_is_fed_flattened_images(files):
     with torch.no_grad():
         assert torch.allclose(gan.discriminate(x), mlp(x.flatten(1)).reshape(-1), atol=1e-6)
     assert not gan.discriminator.training  # dropout off: eval mode
+    train = _load(files, "MLP", d_train_mode=True)
+    assert train.discriminator.training and "run in train mode as asked" in train.d_note
+    train.eval()  # what the runner calls after every analyzer: D stays in train mode
+    assert train.discriminator.training and not train.generator.training
+    torch.manual_seed(0)
+    a = train.discriminate(x)
+    torch.manual_seed(1)
+    assert not torch.allclose(a, train.discriminate(x))  # dropout is on
 
 
 def test_a_declared_critic_is_read_as_a_score_and_reported(files, tmp_path):

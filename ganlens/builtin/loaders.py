@@ -269,11 +269,15 @@ def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOp
                        nn.modules.batchnorm._BatchNorm)
     stochastic = sorted({type(m).__name__ for m in discriminator.modules()
                          if isinstance(m, train_dependent)})
-    if stochastic:
+    if stochastic and options.d_train_mode:
+        notes.append(f"run in train mode as asked ({', '.join(stochastic)}: dropout on, "
+                     "batch-norm batch statistics; scores vary with the batch)")
+    elif stochastic:
         notes.append(f"evaluated in eval mode ({', '.join(stochastic)}: dropout off, batch-norm "
-                     "running statistics)")
+                     "running statistics; --d-train-mode for train mode)")
     return {"d_output": kind, "d_flatten": flatten, "d_real_index": real_index,
             "d_two_class_probabilities": probs and kind == "two-class",
+            "d_train_mode": bool(options.d_train_mode),
             "d_note": "; ".join(notes)}
 
 

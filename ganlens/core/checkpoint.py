@@ -54,6 +54,7 @@ class LoadOptions:
             refuses a file that does not match.
         output_index: which output of a generator returning a tuple is the data.
         output_key: which entry of a generator returning a dict is the data.
+        d_train_mode: run the discriminator in train mode (dropout, batch statistics).
         output_layout: ``auto``, ``nchw`` or ``nhwc`` (channels last; ``auto`` infers it when the
             last dimension is 1, 3 or 4 and the first is not).
     """
@@ -72,6 +73,7 @@ class LoadOptions:
     output_index: int | None = None
     output_key: str | None = None
     output_layout: str = "auto"
+    d_train_mode: bool = False
     trust_pickle: bool = False
     device: str | None = None
     num_classes: int | None = None

@@ -188,6 +188,8 @@ class GAN:
         output_select: which output of a generator returning a tuple (an index) or a dict (a
             key) is the data; None: the first of a tuple.
         output_channels_last: the generator returns images as (B, H, W, C).
+        d_train_mode: run the discriminator in train mode (dropout on, batch-norm batch
+            statistics), as during training; the default is eval mode.
         num_classes: the number of classes of the training data, when known.
         metadata: the dataset, training history, seed, source file and ganlens version.
         device: where the networks run.
@@ -208,6 +210,7 @@ class GAN:
     d_note: str = ""
     output_select: int | str | None = None
     output_channels_last: bool = False
+    d_train_mode: bool = False
 
     def __post_init__(self) -> None:
         if self.d_output not in D_OUTPUTS:
@@ -229,9 +232,10 @@ class GAN:
         return self
 
     def eval(self) -> GAN:
+        """The generator in eval mode; the discriminator too, unless ``d_train_mode``."""
         self.generator.eval()
         if self.discriminator is not None:
-            self.discriminator.eval()
+            self.discriminator.train(self.d_train_mode)
         return self
 
     @property
