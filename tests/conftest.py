@@ -46,6 +46,16 @@ def _private_cache(tmp_path_factory):
         os.environ["GANLENS_CACHE_DIR"] = old
 
 
+def load_module_file(path: Path, name: str):
+    """Import a module from a file (an architecture file a test wrote), without sys.path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def digits_run(tmp_path_factory):
     """A DCGAN trained for 3 epochs on the bundled digits, with its checkpoint on disk."""

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 import torch
+from conftest import load_module_file
 
 import ganlens
 from ganlens.errors import CheckpointError
@@ -85,11 +86,7 @@ ARCH = textwrap.dedent('''
 def files(tmp_path):
     arch = tmp_path / "darch.py"
     arch.write_text(ARCH)
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("darch_for_weights", arch)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_module_file(arch, "darch_for_weights")
     torch.save(mod.G().state_dict(), tmp_path / "g.pth")
     torch.manual_seed(1)
     ref = mod.Logit()

@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 import torch
+from conftest import load_module_file
 
 import ganlens
 from ganlens.errors import InputError
@@ -45,11 +46,7 @@ ARCH = textwrap.dedent('''
 def arch(tmp_path):
     path = tmp_path / "garch.py"
     path.write_text(ARCH)
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("garch_weights", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_module_file(path, "garch_weights")
     torch.save(mod.Base().state_dict(), tmp_path / "g.pth")
     return tmp_path, path, mod.Base().eval()
 

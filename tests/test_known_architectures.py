@@ -43,7 +43,7 @@ def test_examples_dcgan_loads_without_an_architecture_file(tmp_path, nz, ngf, nd
 
 def test_an_unknown_state_dict_still_asks_for_arch(tmp_path):
     torch.save(nn.Sequential(nn.Linear(4, 8)).state_dict(), tmp_path / "g.pth")
-    with pytest.raises(ArchitectureError, match="match no known architecture; give it with --arch"):
+    with pytest.raises(ArchitectureError, match="match no known architecture; give its architecture with --arch"):
         ganlens.load(tmp_path / "g.pth")
     # The right keys with other shapes (a 3x3 first kernel) are not taken for the family either.
     g = ExamplesDCGANGenerator(10, 8, 1)

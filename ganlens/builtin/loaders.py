@@ -314,6 +314,22 @@ def recognise(state: dict[str, Any], role: str, host: Any) -> tuple[nn.Module, s
     return host.hook.ganlens_recognize_architecture(state=state, role=role)
 
 
+def network_for(state: dict[str, Any], spec: str | None, role: str, host: Any, where: str,
+                flag: str) -> tuple[nn.Module, str | None]:
+    """The network for ``state``: built from ``spec`` (``MODULE:CALLABLE``), else recognised
+    from its keys and shapes (the family's name comes back too), else an error naming ``flag``."""
+    if spec:
+        return build_module(spec, flag), None
+    known = recognise(state, role, host)
+    if known is None:
+        raise ArchitectureError(
+            f"{where}: a plain state_dict ({len(state)} tensors) whose keys match no known "
+            f"architecture; give its architecture with {flag} MODULE:CALLABLE (Python: "
+            f"{flag.lstrip('-').replace('-', '_')}='module:callable')"
+        )
+    return known
+
+
 def load_discriminator(options: LoadOptions, where: str, host: Any = None) -> nn.Module | None:
     """The discriminator from ``options.discriminator`` (a state_dict or a .pt2 archive); its
     architecture from ``--discriminator-arch``, else recognised from its keys and shapes."""
@@ -330,16 +346,8 @@ def load_discriminator(options: LoadOptions, where: str, host: Any = None) -> nn
     state, _ = unwrap_state_dict(_pick(payload, D_KEYS) or payload)
     if state is None:
         raise CheckpointError(f"{source.path}: holds no state_dict for the discriminator")
-    if options.discriminator_arch:
-        module = build_module(options.discriminator_arch, "--discriminator-arch")
-    else:
-        known = recognise(state, "discriminator", host)
-        if known is None:
-            raise ArchitectureError(
-                f"--discriminator {source.path}: its keys match no known architecture; give "
-                "its architecture with --discriminator-arch MODULE:CALLABLE"
-            )
-        module = known[0]
+    module, _family = network_for(state, options.discriminator_arch, "discriminator", host,
+                                  f"--discriminator {source.path}", "--discriminator-arch")
     load_weights(module, state, f"{source.path} (discriminator)")
     return module
 
@@ -385,18 +393,7 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions,
     key = g_key if g_key is not None and key is None else key
     if state is None:
         return None
-    family = None
-    if options.arch:
-        generator = build_module(options.arch, "--arch")
-    else:
-        known = recognise(state, "generator", host)
-        if known is None:
-            raise ArchitectureError(
-                f"{where}: the file holds a plain state_dict ({len(state)} tensors) whose keys "
-                "match no known architecture; give it with --arch MODULE:CALLABLE (Python: "
-                "arch='module:callable')"
-            )
-        generator, family = known
+    generator, family = network_for(state, options.arch, "generator", host, where, "--arch")
     load_weights(generator, state, f"{where} (generator)")
     discriminator = load_discriminator(options, where, host)
     if discriminator is None and options.discriminator_arch and isinstance(payload, dict):
