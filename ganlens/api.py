@@ -94,6 +94,7 @@ def analyze(
     load_options: LoadOptions | None = None,
     progress: bool = True,
     real_resize: str | None = None,
+    real_samples: int | None = None,
     disable: Iterable[str] = (),
     host: PluginHost | None = None,
 ) -> Report:
@@ -107,7 +108,7 @@ def analyze(
         gan_or_path, analyzers=analyzers, skip=skip, real=real, samples=samples, seed=seed,
         device=device, options=options, out_dir=out_dir, formats=formats,
         batch_size=batch_size, load_options=load_options, progress=progress,
-        real_resize=real_resize, host=_host(host, disable),
+        real_resize=real_resize, real_samples=real_samples, host=_host(host, disable),
     )
 
 

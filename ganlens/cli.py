@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--real-resize", choices=("resize", "crop"),
                    help="convert real images of another size or channel count (grey, RGB, RGBA, "
                         "mixed) to the generator's shape: resize (antialiased) or crop (centre)")
+    a.add_argument("--real-samples", type=_positive, metavar="N",
+                   help="the most real samples used (default max(10000, 2N)); a large image "
+                        "folder is sampled when read, not loaded whole")
     a.add_argument("--samples", type=_positive, default=1000, help="generated samples N (1000)")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--device", default=None, help="auto, cpu or cuda (default: auto)")
@@ -222,7 +225,8 @@ def cmd_analyze(args: argparse.Namespace, host: PluginHost) -> int:
         samples=args.samples, seed=args.seed, device=args.device,
         options=parse_option_strings(args.option), out_dir=args.out, formats=formats,
         batch_size=args.batch_size, load_options=_load_options(args),
-        progress=not args.no_progress, real_resize=args.real_resize, host=host,
+        progress=not args.no_progress, real_resize=args.real_resize,
+        real_samples=args.real_samples, host=host,
     )
     print_summary(report, Path(args.out), formats)
     return report.exit_code(args.fail_on)

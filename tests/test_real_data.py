@@ -93,3 +93,24 @@ def test_an_unknown_resize_mode_is_refused(digits):
     with pytest.raises(OptionError, match="real_resize 'stretch': expected one of resize, crop"):
         ganlens.analyze(gan, analyzers=["samples"], real="digits", samples=8, progress=False,
                         real_resize="stretch")
+
+
+def test_a_large_folder_is_sampled_when_read_not_loaded_whole(tmp_path, monkeypatch):
+    rng = np.random.default_rng(1)
+    for i in range(30):
+        _save(tmp_path / f"{i:02d}.png", rng.integers(0, 256, (8, 8)), "L")
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda f, *a, **k: opened.append(f) or real_open(f, *a, **k))
+    gan = testing.tiny_image_gan(side=8, channels=1)
+    report = ganlens.analyze(gan, analyzers=["samples"], real=tmp_path, samples=4,
+                             progress=False, real_samples=10, seed=3)
+    real = report.metadata["real_data"]
+    assert real["num_samples"] == 10 and len(opened) == 10
+    assert real["sampled"] == "10 of 30 items chosen with seed 3"
+    again = ganlens.analyze(gan, analyzers=["samples"], real=tmp_path, samples=4,
+                            progress=False, real_samples=10, seed=3)
+    assert again.metadata["real_data"] == real  # the same seed, the same sample
+    whole = ganlens.analyze(gan, analyzers=["samples"], real=tmp_path, samples=4, progress=False)
+    assert whole.metadata["real_data"]["num_samples"] == 30
+    assert whole.metadata["real_data"]["sampled"] is None

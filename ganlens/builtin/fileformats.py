@@ -139,14 +139,34 @@ def load_array_dataset(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
     return x, y, sha256_file(path)
 
 
-def load_image_folder(path: Path) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None, str]:
-    """Every PNG/JPEG under ``path`` in [0, 1]; sub-folders name classes when all images are in
-    them. Images of one size come as an (N, C, H, W) array, mixed ones as a list of (C, H, W)."""
-    from PIL import Image, UnidentifiedImageError
+def sample_image_folder(path: Path, n: int, seed: int
+                        ) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None, str, int]:
+    """``n`` images of the folder chosen at random with ``seed`` (labels and digest of those),
+    and how many the folder holds: a large folder is never read whole."""
+    files = _image_files(path)
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(files), size=min(n, len(files)), replace=False).tolist())
+    x, y, digest = _read_images([files[i] for i in chosen], path)
+    return x, y, digest, len(files)
 
+
+def _image_files(path: Path) -> list[Path]:
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DatasetError(f"{path}: the folder holds no PNG or JPEG images")
+    return files
+
+
+def load_image_folder(path: Path) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None, str]:
+    """Every PNG/JPEG under ``path`` in [0, 1]; sub-folders name classes when all images are in
+    them. Images of one size come as an (N, C, H, W) array, mixed ones as a list of (C, H, W)."""
+    return _read_images(_image_files(path), path)
+
+
+def _read_images(files: list[Path], path: Path
+                 ) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None, str]:
+    from PIL import Image, UnidentifiedImageError
+
     arrays, sizes = [], {}
     for f in files:
         try:
@@ -225,7 +245,8 @@ def _read_idx(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
 def ganlens_register_dataset_formats() -> list[DatasetFormatInfo]:
     return [
         DatasetFormatInfo("folder", _claims_folder, load_image_folder,
-                          "a folder of PNG/JPEG images; sub-folders name the classes"),
+                          "a folder of PNG/JPEG images; sub-folders name the classes",
+                          read_sample=sample_image_folder),
         DatasetFormatInfo("idx", _claims_idx, _read_idx,
                           "MNIST-style IDX files (gzipped or not), labels found beside the images; "
                           "or a folder holding them"),

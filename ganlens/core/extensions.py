@@ -92,12 +92,16 @@ class DatasetFormatInfo:
             when their sizes or channels differ, a list of C×H×W arrays in [0, 1]) or vectors
             N×d, int64 labels or None, and a digest of the content.
         description: one line for ``ganlens plugins`` and for the error that lists formats.
+        read_sample: optional, for sources too large to load whole: ``read_sample(path, n,
+            seed) -> (x, labels, sha256, total)``, ``n`` items chosen at random with ``seed``
+            (all of them when there are fewer) and how many the source holds.
     """
 
     name: str
     claims: Callable[[Path], bool]
-    read: Callable[[Path], tuple[np.ndarray, np.ndarray | None, str]]
+    read: Callable[[Path], tuple[Any, np.ndarray | None, str]]
     description: str = ""
+    read_sample: Callable[[Path, int, int], tuple[Any, np.ndarray | None, str, int]] | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ def load_dataset(
     image_size: int | None = None,
     fit_to: tuple[int, ...] | None = None,
     fit: str | None = None,
+    sample: int | None = None,
     host: PluginHost,
 ) -> Dataset:
     """Resolve a dataset name or path.
@@ -52,6 +53,9 @@ def load_dataset(
         fit: ``resize`` or ``crop``: convert images of another size or channel count (grey,
             RGB, RGBA, mixed in one folder) to ``fit_to``; None leaves them as they are.
             What was done is recorded in the dataset's options as ``fitted``.
+        sample: read at most this many items of a path, chosen with ``seed``, when its format
+            can read a sample (image folders) instead of loading the whole source; recorded
+            in the dataset's options as ``sampled``.
         host: the plugin host whose datasets and dataset formats are asked.
 
     Raises:
@@ -75,7 +79,7 @@ def load_dataset(
                 f"unknown dataset {name!r}; known: {', '.join(sorted(registry))}, "
                 "or a path to IDX, .npy/.npz files or a folder of PNG/JPEG images"
             )
-        x, y, digest, fmt = read_path(path, host)
+        x, y, digest, fmt, sampled = read_path(path, host, sample=sample, seed=seed)
         fitted = None
         if isinstance(x, list):  # images of mixed sizes or channels
             if fit is None or fit_to is None:
@@ -103,6 +107,8 @@ def load_dataset(
             opts["n"] = n
         if fitted:
             opts["fitted"] = fitted
+        if sampled:
+            opts["sampled"] = sampled
         ds = Dataset(str(path), t, spec_, labels, str(path.resolve()), digest, opts)
     if fit is not None and fit_to is not None and ds.spec.is_image \
             and tuple(ds.spec.shape) != tuple(fit_to):
@@ -136,16 +142,23 @@ def reload_recorded(record: dict[str, Any], value_range: tuple[float, float], *,
     return ds
 
 
-def read_path(path: Path, host: PluginHost) -> tuple[np.ndarray, np.ndarray | None, str, str]:
-    """Read a dataset path with the first registered format that claims it:
-    (x, labels, sha256, format name)."""
+def read_path(path: Path, host: PluginHost, *, sample: int | None = None, seed: int = 0
+              ) -> tuple[Any, np.ndarray | None, str, str, str | None]:
+    """Read a dataset path with the first registered format that claims it: (x, labels,
+    sha256, format name, what was sampled or None). With ``sample`` a format that can read a
+    sample reads ``sample`` items chosen with ``seed``."""
     if not path.exists():
         raise DatasetError(f"dataset path does not exist: {path}")
     for entry in host.dataset_formats.values():
         fmt = entry.obj
         if fmt.claims(path):
+            if sample is not None and fmt.read_sample is not None:
+                x, y, digest, total = fmt.read_sample(path, sample, seed)
+                note = (f"{len(x)} of {total} items chosen with seed {seed}" if len(x) < total
+                        else None)
+                return x, y, digest, fmt.name, note
             x, y, digest = fmt.read(path)
-            return x, y, digest, fmt.name
+            return x, y, digest, fmt.name, None
     known = "; ".join(f"{e.obj.name} ({e.obj.description})" for e in host.dataset_formats.values())
     if path.is_dir():
         raise DatasetError(f"{path}: no dataset format reads this folder; expected one of: "

@@ -121,13 +121,15 @@ def _order(host: PluginHost):
 
 def resolve_real(
     gan: GAN, real: str | Path | Dataset | None, *, seed: int, samples: int, host: PluginHost,
-    real_resize: str | None = None,
+    real_resize: str | None = None, real_samples: int | None = None,
 ) -> tuple[Dataset | None, Dataset | None, str | None]:
     """The real data: given, else the dataset the checkpoint recorded. Returns the data
     shuffled with the seed and capped, the full data, and the reason when there are none."""
     if real is not None:
+        cap = real_samples if real_samples is not None else max(MIN_REAL_CAP, 2 * samples)
         ds = load_dataset(real, host=host, value_range=gan.data.value_range,
-                          fit_to=gan.data.shape if gan.data.is_image else None, fit=real_resize)
+                          fit_to=gan.data.shape if gan.data.is_image else None, fit=real_resize,
+                          sample=cap, seed=seed)
         if ds.spec.is_image and gan.data.is_image and ds.spec.shape != gan.data.shape \
                 and ds.spec.shape[0] == gan.data.shape[0] and gan.data.shape[1] == gan.data.shape[2]:
             raise InputError(
@@ -145,7 +147,7 @@ def resolve_real(
             check_compatible(ds, gan.data, "the checkpoint's dataset")
         except GanlensError as exc:
             return None, None, f"the checkpoint's dataset could not be loaded: {exc}"
-    cap = max(MIN_REAL_CAP, 2 * samples)
+    cap = real_samples if real_samples is not None else max(MIN_REAL_CAP, 2 * samples)
     perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:cap]
     return ds.subset(perm), ds, None
 
@@ -285,6 +287,7 @@ def analyze(
     load_options: LoadOptions | None = None,
     progress: bool = True,
     real_resize: str | None = None,
+    real_samples: int | None = None,
     host: PluginHost,
 ) -> Report:
     """Analyze a GAN (or a checkpoint path) with the selected analyzers and return the Report.
@@ -306,6 +309,8 @@ def analyze(
         progress: show progress bars on a terminal (when the host's settings allow them).
         real_resize: ``resize`` or ``crop``: convert real images of another size or channel
             count to the generator's shape (the report says what was done); None: refuse them.
+        real_samples: the most real samples used (default max(10,000, 2 × samples)); a large
+            image folder is sampled when read, not loaded whole.
         host: the plugin host: analyzers, loaders, datasets, feature spaces, writers, settings.
     """
     t_start = time.perf_counter()
@@ -316,6 +321,8 @@ def analyze(
     # Every option first: nothing is loaded or run before the whole request is known to be valid.
     if out_dir is not None:
         formats = check_formats(formats, host)
+    if real_samples is not None and real_samples < 2:
+        raise OptionError(f"real_samples must be at least 2, got {real_samples}")
     if real_resize not in (None, *FIT_MODES):
         raise OptionError(f"real_resize {real_resize!r}: expected one of {', '.join(FIT_MODES)}")
     chosen = resolve_analyzers(host, analyzers, skip, options)
@@ -333,7 +340,8 @@ def analyze(
         ckpt_meta = {"path": str(path), "name": path.name, "sha256": sha256_file(path),
                      "format": gan.metadata.get("format")}
     real_ds, real_full, real_reason = resolve_real(gan, real, seed=seed, samples=samples,
-                                                  host=host, real_resize=real_resize)
+                                                  host=host, real_resize=real_resize,
+                                                  real_samples=real_samples)
 
     skips: dict[str, str] = {}
     requests: list[CaptureRequest] = []
@@ -411,7 +419,7 @@ def _real_meta(ds: Dataset | None, reason: str | None) -> dict[str, Any]:
         return {"available": False, "reason": reason}
     return {"available": True, "name": ds.name, "source": ds.source, "num_samples": len(ds),
             "num_classes": ds.num_classes, "shape": list(ds.spec.shape),
-            "prepared": ds.options.get("fitted")}
+            "prepared": ds.options.get("fitted"), "sampled": ds.options.get("sampled")}
 
 
 def _plain(options: dict[str, Any]) -> dict[str, Any]:
