@@ -197,3 +197,38 @@ def test_the_third_party_celeba_lsgan_with_only_its_architecture_file(shared_dat
     # A least-squares critic trained towards 1 on reals and 0 on fakes scores its own fakes
     # between the two.
     assert -0.5 < s.metrics["d_fake_mean"] < 1.0
+
+
+def test_an_acgan_discriminator_with_a_sigmoid_head_reads_probabilities(tmp_path):
+    """The common AC-GAN layout: the adversarial head (Linear, Sigmoid) is registered before the
+    class head (Linear, Softmax); the score's own last module decides, not the last registered."""
+    from conftest import load_module_file
+    from torch import nn
+
+    (tmp_path / "ac.py").write_text(textwrap.dedent('''
+        from torch import nn
+        def G():
+            return nn.Sequential(nn.Linear(4, 12), nn.Tanh(), nn.Unflatten(1, (3, 2, 2)))
+        class D(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.LeakyReLU(0.2))
+                self.adv_layer = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid())
+                self.aux_layer = nn.Sequential(nn.Linear(8, 5), nn.Softmax(dim=1))
+            def forward(self, x):
+                h = self.body(x)
+                return self.adv_layer(h), self.aux_layer(h)
+    '''))
+    mod = load_module_file(tmp_path / "ac.py", "ac_arch")
+    torch.manual_seed(0)
+    torch.save(mod.G().state_dict(), tmp_path / "g.pth")
+    d = mod.D().eval()
+    torch.save(d.state_dict(), tmp_path / "d.pth")
+    gan = ganlens.load(tmp_path / "g.pth", arch=f"{tmp_path / 'ac.py'}:G",
+                       discriminator=tmp_path / "d.pth", discriminator_arch=f"{tmp_path / 'ac.py'}:D")
+    assert gan.d_output == "probability", gan.d_note
+    x = torch.randn(4, 3, 2, 2)
+    with torch.no_grad():
+        p = d(x)[0].reshape(-1)
+    assert torch.allclose(gan.discriminate(x), torch.logit(p), atol=1e-5)
+    assert isinstance(nn.Sigmoid(), nn.Module)

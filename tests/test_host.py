@@ -278,3 +278,21 @@ def test_a_closed_pipe_ends_the_cli_quietly():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_a_plugin_whose_registration_hook_raises_keeps_no_hook():
+    @ganlens.hookimpl
+    def ganlens_register_datasets():
+        raise RuntimeError("boom")
+
+    @ganlens.hookimpl
+    def ganlens_load_checkpoint(source, options):
+        raise AssertionError("a failed plugin must not be asked")
+
+    host = ganlens.make_host(plugins=[("badplug", lambda: _plugin(
+        ganlens_register_datasets=ganlens_register_datasets,
+        ganlens_load_checkpoint=ganlens_load_checkpoint))])
+    rec = host.record_for("badplug")
+    assert rec.status == "failed" and "RuntimeError: boom" in rec.error
+    assert host.pm.get_plugin("badplug") is None
+    assert "badplug" not in [r.name for r in host.loaders()]

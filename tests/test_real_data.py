@@ -114,3 +114,29 @@ def test_a_large_folder_is_sampled_when_read_not_loaded_whole(tmp_path, monkeypa
     whole = ganlens.analyze(gan, analyzers=["samples"], real=tmp_path, samples=4, progress=False)
     assert whole.metadata["real_data"]["num_samples"] == 30
     assert whole.metadata["real_data"]["sampled"] is None
+
+
+def test_grey_conversion_keeps_white_white_and_sampled_labels_keep_their_classes(tmp_path):
+    """A white RGB pixel stays 1 in grey (the weights sum to 1 only up to rounding), and a
+    sample of a class folder keeps the class indices of the whole folder."""
+    from ganlens.core.dataset import fit_images
+
+    white = torch.ones(1, 3, 4, 4)
+    grey, _ = fit_images(white, (1, 4, 4), "resize")
+    assert float(grey.max()) <= 1.0 and float(grey.min()) == pytest.approx(1.0)
+    from ganlens.builtin.fileformats import load_image_folder, sample_image_folder
+
+    rng = np.random.default_rng(0)
+    for cls, count in (("a", 5), ("b", 1), ("c", 5)):
+        for i in range(count):
+            _save(tmp_path / cls / f"{i}.png", rng.integers(0, 256, (4, 4)), "L")
+    _x, y_all, _d = load_image_folder(tmp_path)
+    missing_b = 0
+    for seed in range(10):
+        _x, y, _d, total = sample_image_folder(tmp_path, 4, seed)
+        chosen = sorted(np.random.default_rng(seed).choice(11, size=4, replace=False).tolist())
+        assert total == 11 and y.tolist() == y_all[chosen].tolist()  # the whole folder's classes
+        missing_b += 1 not in y.tolist()
+    assert missing_b > 0  # some samples lack class b, whose absence must not shift class c
+    _x, y, _d, _t = sample_image_folder(tmp_path, 11, 0)
+    assert y.tolist() == y_all.tolist()

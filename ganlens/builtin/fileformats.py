@@ -146,8 +146,9 @@ def sample_image_folder(path: Path, n: int, seed: int
     files = _image_files(path)
     rng = np.random.default_rng(seed)
     chosen = sorted(rng.choice(len(files), size=min(n, len(files)), replace=False).tolist())
-    x, y, digest = _read_images([files[i] for i in chosen], path)
-    return x, y, digest, len(files)
+    x, _y, digest = _read_images([files[i] for i in chosen], path)
+    labels = _folder_labels(files, path)  # classes from the whole folder, not the sample
+    return x, None if labels is None else labels[chosen], digest, len(files)
 
 
 def _image_files(path: Path) -> list[Path]:

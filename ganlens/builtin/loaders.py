@@ -193,7 +193,7 @@ def infer_data(
         last = _last_leaf(generator)
         lo, hi = float(out.min()), float(out.max())
         # A final Tanh or Sigmoid says the range, unless forward() rescales after it.
-        if isinstance(last, nn.Tanh) and lo >= -1.0 - 1e-6 and hi <= 1.0 + 1e-6:
+        if isinstance(last, nn.Tanh) and -1.0 - 1e-6 <= lo < -0.05 and hi <= 1.0 + 1e-6:
             value_range = (-1.0, 1.0)
         elif isinstance(last, nn.Sigmoid) and lo >= -1e-6 and hi <= 1.0 + 1e-6:
             value_range = (0.0, 1.0)
@@ -229,12 +229,22 @@ def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOp
     probe = torch.zeros(2, *data.shape)
     if flatten:
         probe = probe.reshape(2, -1)
-    out = _probe(discriminator, probe, f"{where}: the discriminator fails on data",
-                 "it must take what the generator makes")
+    produced: list[tuple[nn.Module, Any]] = []
+    hooks = [m.register_forward_hook(lambda mod, _i, o: produced.append((mod, o)))
+             for m in discriminator.modules() if not list(m.children())]
+    try:
+        out = _probe(discriminator, probe, f"{where}: the discriminator fails on data",
+                     "it must take what the generator makes")
+    finally:
+        for h in hooks:
+            h.remove()
     if isinstance(out, (tuple, list)):
         notes.append(f"it returns {len(out)} outputs (an auxiliary-classifier D); the first is "
                      "read as its score")
         out = out[0]
+    # The module whose output is the score itself (e.g. the Sigmoid of an AC-GAN's adversarial
+    # head, registered before its class head), else the last leaf.
+    last = next((m for m, o in reversed(produced) if o is out), last)
     width = out[0].numel() if out.ndim else 1
     real_index = 1 if options.d_real_index is None else int(options.d_real_index)
     declared = getattr(discriminator, D_DECLARATION, None)

@@ -83,6 +83,10 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions,
         raise CheckpointError(f"{source.path}: the checkpoint is corrupted: a ganlens checkpoint "
                               f"of format {version} carries its sha256, and this one does not")
     gan = gan_from_native(payload, source.path, options.device, host.architectures)
+    if options.d_train_mode and gan.discriminator is not None:
+        gan.d_train_mode = True
+        gan.d_note = "run in train mode as asked (--d-train-mode)"
+        gan.eval()
     gan.metadata["integrity"] = ("sha256 verified" if source.digest_status == "verified"
                                  else "format 1: no digest to verify")
     return gan

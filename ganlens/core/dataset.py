@@ -174,7 +174,9 @@ def _channels(x: torch.Tensor, channels: int) -> tuple[torch.Tensor, str | None]
         return x.expand(-1, 3, -1, -1), "grey repeated to RGB"
     if c == 3 and channels == 1:
         w = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype).reshape(1, 3, 1, 1)
-        return (x * w).sum(1, keepdim=True), "RGB to grey (luminance)"
+        # Clamped: the weights sum to 1 only up to rounding (white would come out 1.0000002).
+        lo, hi = float(x.min()), float(x.max())
+        return (x * w).sum(1, keepdim=True).clamp(lo, hi), "RGB to grey (luminance)"
     raise DatasetError(f"cannot convert images of {c} channels to {channels}")
 
 

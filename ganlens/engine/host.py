@@ -177,11 +177,12 @@ class PluginHost:
         try:
             self.pm.check_pending()
             self._collect(plugin, record)
-        except (PluginError, pluggy.PluginValidationError) as exc:
+        except Exception as exc:  # a failed plugin keeps no hook: it must not answer later
             self.pm.unregister(plugin)
             if isinstance(exc, PluginError):
                 raise
-            raise PluginError(f"plugin {record.name!r} is refused: {exc}") from exc
+            raise PluginError(f"plugin {record.name!r} is refused: "
+                              f"{type(exc).__name__}: {exc}") from exc
         self.records.append(record)
 
     def _collect(self, plugin: Any, record: PluginRecord) -> None:
