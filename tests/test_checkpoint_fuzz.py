@@ -170,3 +170,18 @@ def test_a_torchscript_file_says_what_it_is_and_what_to_do(tmp_path):
     with pytest.raises(CheckpointError, match=r"it is a TorchScript archive \(torch.jit.save\).*"
                                               "state_dict.*torch.export"):
         ganlens.load(path)
+
+
+def test_the_integrity_the_loader_reports(tmp_path, digits_run):
+    """A native checkpoint of today says its sha256 was verified; one of format 1 (before the
+    digest) still loads, and says there was none to verify."""
+    assert ganlens.load(digits_run.checkpoint).metadata["integrity"] == "sha256 verified"
+    payload = torch.load(digits_run.checkpoint, weights_only=True, map_location="cpu")
+    payload["format_version"] = 1
+    old = tmp_path / "old.pt"
+    torch.save(payload, old)  # torch.save alone: no digest in the zip comment
+    assert ganlens.load(old).metadata["integrity"] == "format 1: no digest to verify"
+    payload["format_version"] = 2  # a format-2 file without its digest is refused
+    torch.save(payload, old)
+    with pytest.raises(CheckpointError, match="format 2 carries its sha256, and this one does not"):
+        ganlens.load(old)

@@ -161,14 +161,17 @@ def _channels_last(per_sample: tuple[int, ...], options: LoadOptions) -> bool:
 
 def infer_data(
     generator: nn.Module, latent: LatentSpec, options: LoadOptions, where: str
-) -> DataSpec:
+) -> tuple[DataSpec, bool]:
+    """The data spec from one probe of the generator, and whether its images come channels
+    last."""
     out = _probe(generator, latent.sample(8, seed=0), f"{where}: the generator fails on latents",
                  "give --latent-shape")
     out = select_output(out, _selection(options))
     if not torch.isfinite(out).all():
         raise CheckpointError(f"{where}: the generator produces NaN or infinite outputs")
     per_sample = tuple(out.shape[1:])
-    if _channels_last(per_sample, options):
+    channels_last = _channels_last(per_sample, options)
+    if channels_last:
         per_sample = (per_sample[2], per_sample[0], per_sample[1])
     if options.output_shape:
         shape = tuple(int(s) for s in options.output_shape)
@@ -204,7 +207,7 @@ def infer_data(
                 value_range = (0.0, 255.0)  # 8-bit pixel values
             else:
                 value_range = (lo, hi if hi > lo else lo + 1.0)
-    return DataSpec(kind, shape, value_range)
+    return DataSpec(kind, shape, value_range), channels_last
 
 
 D_DECLARATION = "ganlens_d_output"
@@ -305,15 +308,13 @@ def gan_from_modules(
     if declared and options.latent_distribution == "normal":  # the default: not given
         options = dataclasses.replace(options, latent_distribution=str(declared))
     latent = infer_latent(generator, options, where)
-    data = infer_data(generator, latent, options, where)
+    data, channels_last = infer_data(generator, latent, options, where)
     reading = (read_discriminator(discriminator, data, options, where)
                if discriminator is not None else {})
-    with torch.no_grad():
-        raw = select_output(generator(latent.sample(2, seed=0)), _selection(options))
     return GAN(
         generator, latent, data, discriminator, num_classes=options.num_classes,
         metadata=metadata, device=options.device, output_select=_selection(options),
-        output_channels_last=_channels_last(tuple(raw.shape[1:]), options), **reading,
+        output_channels_last=channels_last, **reading,
     )
 
 
