@@ -95,6 +95,8 @@ def analyze(
     progress: bool = True,
     real_resize: str | None = None,
     real_samples: int | None = None,
+    held_out: str | Path | Dataset | None = None,
+    label_distribution: str = "uniform",
     disable: Iterable[str] = (),
     host: PluginHost | None = None,
 ) -> Report:
@@ -108,7 +110,8 @@ def analyze(
         gan_or_path, analyzers=analyzers, skip=skip, real=real, samples=samples, seed=seed,
         device=device, options=options, out_dir=out_dir, formats=formats,
         batch_size=batch_size, load_options=load_options, progress=progress,
-        real_resize=real_resize, real_samples=real_samples, host=_host(host, disable),
+        real_resize=real_resize, real_samples=real_samples, held_out=held_out,
+        label_distribution=label_distribution, host=_host(host, disable),
     )
 
 
@@ -122,12 +125,15 @@ def context(
     analyzers: Sequence[BaseAnalyzer] | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    held_out: str | Path | Dataset | None = None,
+    label_distribution: str = "uniform",
     host: PluginHost | None = None,
 ) -> AnalysisContext:
     """An analysis context for ``gan`` (real data and one capture pass with the requests of
     ``analyzers``); call an analyzer on it: ``Activations().analyze(ctx)``."""
     return _runner.context(gan, real=real, samples=samples, seed=seed, device=device,
                            analyzers=analyzers, batch_size=batch_size, progress=progress,
+                           held_out=held_out, label_distribution=label_distribution,
                            host=_host(host))
 
 

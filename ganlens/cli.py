@@ -102,7 +102,14 @@ def _load_flags(p: argparse.ArgumentParser) -> None:
                         "statistics); default: eval mode")
     g.add_argument("--d-real-index", type=int, choices=(0, 1),
                    help="for a two-class discriminator, the output column meaning real (default 1)")
-    g.add_argument("--num-classes", type=_positive, help="classes of the training data")
+    g.add_argument("--num-classes", type=_positive,
+                   help="classes of the training data (a conditional GAN: default from G's "
+                        "nn.Embedding, else the real data's labels)")
+    g.add_argument("--conditional", action="store_true", default=None,
+                   help="the generator takes (z, y) (default: when its forward takes two "
+                        "required arguments)")
+    g.add_argument("--label-format", choices=("auto", "index", "onehot"), default="auto",
+                   help="how a conditional GAN takes labels (auto: found by probing)")
     g.add_argument("--sha256", metavar="HEX",
                    help="refuse the checkpoint unless its sha256 is HEX (as its publisher gives it)")
     g.add_argument("--trust-pickle", action="store_true",
@@ -124,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=_positive, help="architecture width")
     t.add_argument("--loss", choices=("ns", "hinge"), default="ns")
     t.add_argument("--image-size", type=_positive, help="resize square images to this side")
+    t.add_argument("--conditional", action="store_true",
+                   help="train a class-conditional GAN on the data's labels: G(z, y) with a class "
+                        "embedding, a projection discriminator D(x, y)")
+    t.add_argument("--holdout", type=float, default=0.1, metavar="FRACTION",
+                   help="share of the data held out of training and recorded in the checkpoint, "
+                        "so analyses score D on reals it never saw (default 0.1; 0: none)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     t.add_argument("--out", default="ganlens-run", help="output folder (default: ganlens-run)")
@@ -142,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--real-samples", type=_positive, metavar="N",
                    help="the most real samples used (default max(10000, 2N)); a large image "
                         "folder is sampled when read, not loaded whole")
+    a.add_argument("--held-out", metavar="DATASET|PATH",
+                   help="real data the GAN never trained on (a test split): D is scored on "
+                        "them and the data-copying tests use them (default: the held-out split "
+                        "the checkpoint records, when --real is its training data)")
+    a.add_argument("--label-distribution", choices=("uniform", "real"), default="uniform",
+                   help="a conditional GAN's labels: uniform over the classes (default) or with "
+                        "the real data's class frequencies")
     a.add_argument("--samples", type=_positive, default=1000, help="generated samples N (1000)")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--device", default=None, help="auto, cpu or cuda (default: auto)")
@@ -181,7 +201,8 @@ def cmd_train(args: argparse.Namespace, host: PluginHost) -> int:
         args.dataset, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         latent_dim=args.latent_dim, width=args.width, loss=args.loss, seed=args.seed,
         device=args.device, out_dir=args.out, resume=args.resume, image_size=args.image_size,
-        progress=not args.no_progress, host=host,
+        holdout=args.holdout, conditional=args.conditional, progress=not args.no_progress,
+        host=host,
     )
     hist = result.history["epochs"]
     if hist["epoch"]:
@@ -206,6 +227,7 @@ def _load_options(args: argparse.Namespace):
         trust_pickle=args.trust_pickle, device=args.device, num_classes=args.num_classes,
         expected_sha256=args.sha256, output_index=args.output_index,
         output_key=args.output_key, output_layout=args.output_layout,
+        conditional=args.conditional, label_format=args.label_format,
     )
 
 
@@ -226,7 +248,8 @@ def cmd_analyze(args: argparse.Namespace, host: PluginHost) -> int:
         options=parse_option_strings(args.option), out_dir=args.out, formats=formats,
         batch_size=args.batch_size, load_options=_load_options(args),
         progress=not args.no_progress, real_resize=args.real_resize,
-        real_samples=args.real_samples, host=host,
+        real_samples=args.real_samples, held_out=args.held_out,
+        label_distribution=args.label_distribution, host=host,
     )
     print_summary(report, Path(args.out), formats)
     return report.exit_code(args.fail_on)

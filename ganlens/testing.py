@@ -18,6 +18,8 @@ from torch import nn
 
 from .api import analyze
 from .builtin.architectures import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
     DCGANDiscriminator,
     DCGANGenerator,
     MLPDiscriminator,
@@ -37,6 +39,20 @@ def tiny_image_gan(side: int = 8, channels: int = 1, latent_dim: int = 8, *,
     d = DCGANDiscriminator(channels, side, width=width) if discriminator else None
     return GAN(g, LatentSpec((latent_dim,)), DataSpec("image", (channels, side, side)), d,
                metadata={"note": "testing.tiny_image_gan"})
+
+
+def tiny_conditional_gan(side: int = 8, channels: int = 1, latent_dim: int = 8,
+                         num_classes: int = 10, *, discriminator: bool = True, width: int = 8,
+                         seed: int = 0) -> GAN:
+    """An untrained conditional DCGAN: ``G(z, y)`` with a class embedding and a projection
+    ``D(x, y)``, labels as class indices."""
+    torch.manual_seed(seed)
+    g = ConditionalDCGANGenerator(latent_dim, channels, side, num_classes, width=width)
+    d = ConditionalDCGANDiscriminator(channels, side, num_classes, width=width) \
+        if discriminator else None
+    return GAN(g, LatentSpec((latent_dim,)), DataSpec("image", (channels, side, side)), d,
+               num_classes=num_classes, conditional=True, d_conditional=discriminator,
+               metadata={"note": "testing.tiny_conditional_gan"})
 
 
 def tiny_vector_gan(dim: int = 2, latent_dim: int = 4, *, discriminator: bool = True,
@@ -128,6 +144,7 @@ __all__ = [
     "hook_count",
     "random_images",
     "random_vectors",
+    "tiny_conditional_gan",
     "tiny_image_gan",
     "tiny_vector_gan",
 ]

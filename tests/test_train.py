@@ -50,7 +50,7 @@ def test_outputs_history_figures_and_checkpoint(digits_run):
         "epoch_001.png", "epoch_002.png", "epoch_003.png"]
     steps = digits_run.history["steps"]
     n = len(steps["g_loss"])
-    assert n == 3 * (1797 // 64)
+    assert n == 3 * ((1797 - 180) // 64)  # 10% (180) held out of training
     for key in ("d_loss", "d_real", "d_fake", "g_grad_norm", "d_grad_norm"):
         assert len(steps[key]) == n
     assert min(steps["d_fake"]) >= 0 and max(steps["d_real"]) <= 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 
 from ..core.errors import ArchitectureError
@@ -198,6 +199,73 @@ class DCGANDiscriminator(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
+# Conditional variants: G takes (z, y) with y embedded and concatenated to z; D takes (x, y) with
+# a projection (Miyato & Koyama 2018, "cGANs with Projection Discriminator"): the logit of the
+# unconditional head plus the inner product of an embedding of y with D's penultimate features.
+# ---------------------------------------------------------------------------------------------
+
+
+def _embed_dim(latent_dim: int, num_classes: int) -> int:
+    return max(2, min(latent_dim, 2 * num_classes))
+
+
+class ConditionalDCGANGenerator(DCGANGenerator):
+    """The DCGAN generator with a class embedding concatenated to z: ``forward(z, y)``."""
+
+    def __init__(self, latent_dim: int, channels: int, side: int, num_classes: int,
+                 width: int = 64, norm: str = "batch",
+                 value_range: list[float] | tuple[float, float] | None = (-1.0, 1.0)) -> None:
+        e = _embed_dim(latent_dim, num_classes)
+        super().__init__(latent_dim + e, channels, side, width, norm, value_range)
+        self.embed = nn.Embedding(num_classes, e)
+
+    def forward(self, z, y):  # noqa: D102
+        return super().forward(torch.cat([z.flatten(1), self.embed(y)], 1))
+
+
+class ConditionalDCGANDiscriminator(DCGANDiscriminator):
+    """The DCGAN discriminator with a projection of the class: ``forward(x, y)``."""
+
+    def __init__(self, channels: int, side: int, num_classes: int, width: int = 64,
+                 norm: str = "none") -> None:
+        super().__init__(channels, side, width, norm)
+        self.embed = nn.Embedding(num_classes, self.head.in_features)
+        nn.init.normal_(self.embed.weight, std=0.02)
+
+    def forward(self, x, y):  # noqa: D102
+        h = self.flatten(self.features(x))
+        return self.head(h) + (self.embed(y) * h).sum(1, keepdim=True)
+
+
+class ConditionalMLPGenerator(MLPGenerator):
+    """The MLP generator with a class embedding concatenated to z: ``forward(z, y)``."""
+
+    def __init__(self, latent_dim: int, out_shape: list[int] | tuple[int, ...], num_classes: int,
+                 width: int = 128, depth: int = 2, norm: str = "none",
+                 value_range: list[float] | tuple[float, float] | None = None) -> None:
+        e = _embed_dim(latent_dim, num_classes)
+        super().__init__(latent_dim + e, out_shape, width, depth, norm, value_range)
+        self.embed = nn.Embedding(num_classes, e)
+
+    def forward(self, z, y):  # noqa: D102
+        return super().forward(torch.cat([z.flatten(1), self.embed(y)], 1))
+
+
+class ConditionalMLPDiscriminator(MLPDiscriminator):
+    """The MLP discriminator with a projection of the class: ``forward(x, y)``."""
+
+    def __init__(self, in_shape: list[int] | tuple[int, ...], num_classes: int,
+                 width: int = 128, depth: int = 2, norm: str = "none") -> None:
+        super().__init__(in_shape, width, depth, norm)
+        self.embed = nn.Embedding(num_classes, width)
+        nn.init.normal_(self.embed.weight, std=0.02)
+
+    def forward(self, x, y):  # noqa: D102
+        h = self.net[:-1](x)
+        return self.net[-1](h) + (self.embed(y) * h).sum(1, keepdim=True)
+
+
+# ---------------------------------------------------------------------------------------------
 # Registry entries
 # ---------------------------------------------------------------------------------------------
 
@@ -237,15 +305,33 @@ MLP = ArchitectureInfo(
     "fully connected generator and discriminator, for vectors and small images",
     supports=lambda data: None,
     default_kwargs=mlp_kwargs,
+    conditional_variant="cmlp",
 )
 DCGAN = ArchitectureInfo(
     "dcgan", DCGANGenerator, DCGANDiscriminator,
     "DCGAN (Radford et al. 2016) for square images of side 8 to 64",
     supports=_dcgan_supports,
     default_kwargs=dcgan_kwargs,
+    conditional_variant="cdcgan",
+)
+
+
+CMLP = ArchitectureInfo(
+    "cmlp", ConditionalMLPGenerator, ConditionalMLPDiscriminator,
+    "conditional MLP: G(z, y) with a class embedding, a projection discriminator D(x, y)",
+    supports=lambda data: None,
+    default_kwargs=mlp_kwargs,
+    conditional=True,
+)
+CDCGAN = ArchitectureInfo(
+    "cdcgan", ConditionalDCGANGenerator, ConditionalDCGANDiscriminator,
+    "conditional DCGAN: G(z, y) with a class embedding, a projection discriminator D(x, y)",
+    supports=_dcgan_supports,
+    default_kwargs=dcgan_kwargs,
+    conditional=True,
 )
 
 
 @hookimpl
 def ganlens_register_architectures() -> list[ArchitectureInfo]:
-    return [MLP, DCGAN]
+    return [MLP, DCGAN, CMLP, CDCGAN]

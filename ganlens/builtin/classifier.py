@@ -119,6 +119,20 @@ class Classifier:
                 out[rows] = torch.cat(preds)
         return out
 
+    def held_out_embedding(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The penultimate features of the fold-0 classifier (trained on fold 0 of the real data
+        only), with ``fitted_on(x)``: which rows are in the fold it trained on. The feature space
+        leaves those reals out, so that reals and fakes are both samples it never saw: features
+        of its own training samples sit closer to their class than unseen samples' do, which
+        would make the real baseline look better than any generator can."""
+        model = self._fold_models()[0][0]
+
+        def embed(x: torch.Tensor) -> torch.Tensor:
+            return model.features(x)
+
+        embed.fitted_on = lambda x: fold_of(x) == 0  # type: ignore[attr-defined]
+        return embed
+
     @torch.no_grad()
     def logits(self, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
         self.model.eval()

@@ -1,8 +1,8 @@
 """Feature spaces in which metrics compare fakes and reals.
 
 Built in: ``pixels`` (the flattened data), ``discriminator`` (the input of D's last layer, its
-penultimate features), ``classifier`` (the penultimate layer of a classifier trained on the
-labelled real data) and ``random-conv`` (a fixed random CNN, for images). Plugins add more through
+penultimate features), ``classifier`` (the penultimate layer of a classifier trained on one half
+of the labelled real data; the reals of that half are left out of the space's real set) and ``random-conv`` (a fixed random CNN, for images). Plugins add more through
 ``ganlens_register_feature_spaces``. The analysis context computes each space once per run and
 shares it between analyzers.
 """
@@ -58,16 +58,22 @@ def penultimate(net: nn.Module, call: Callable[[torch.Tensor], object]) -> Embed
 
 
 def _discriminator(ctx: AnalysisContext) -> Embed:
-    if ctx.gan.discriminator is None:
+    gan = ctx.gan
+    if gan.discriminator is None:
         raise FeatureUnavailable("this GAN has no discriminator")
-    return penultimate(ctx.gan.discriminator, ctx.gan.score)
+    if gan.d_conditional:
+        # A feature space embeds a sample alone: a conditional D is given class 0 for every
+        # sample (a projection D's penultimate features do not depend on the class at all).
+        return penultimate(gan.discriminator, lambda x: gan.score(
+            x, torch.zeros(len(x), dtype=torch.long)))
+    return penultimate(gan.discriminator, gan.score)
 
 
 def _classifier(ctx: AnalysisContext) -> Embed:
     clf = ctx.classifier
     if clf is None:
         raise FeatureUnavailable(ctx.classifier_reason or "no classifier")
-    return clf.model.features
+    return clf.held_out_embedding()
 
 
 class RandomConv(nn.Module):
@@ -108,7 +114,8 @@ def ganlens_register_feature_spaces() -> list[FeatureSpaceInfo]:
         FeatureSpaceInfo("discriminator", _discriminator,
                          "the discriminator's penultimate layer (the input of its last layer)"),
         FeatureSpaceInfo("classifier", _classifier,
-                         "the penultimate layer (128 units) of a classifier trained on the real labels"),
+                         "the penultimate layer (128 units) of a classifier trained on half of "
+                         "the labelled real data (the reals it trained on are left out)"),
         FeatureSpaceInfo("random-conv", _random_conv,
                          "a fixed random 3-layer CNN with 2x2 pooling (512 values), for images"),
     ]

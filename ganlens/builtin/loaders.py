@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ..core.checkpoint import (
     unwrap_state_dict,
 )
 from ..core.errors import ArchitectureError, CheckpointError
-from ..core.gan import GAN, DataSpec, LatentSpec, select_output
+from ..core.gan import GAN, LABEL_FORMATS, DataSpec, LatentSpec, select_output
 from ..markers import hookimpl
 
 D_KEYS = ("discriminator", "netD", "D", "disc", "d_state_dict", "discriminator_state_dict")
@@ -126,11 +127,13 @@ def infer_latent(generator: nn.Module, options: LoadOptions, where: str) -> Late
     )
 
 
-def _probe(module: nn.Module, x: torch.Tensor, what: str, hint: str) -> Any:
-    """``module(x)`` without gradients; a failure is a CheckpointError saying the input shape."""
+def _probe(module: nn.Module, x: torch.Tensor, what: str, hint: str,
+           labels: torch.Tensor | None = None) -> Any:
+    """``module(x)`` (``module(x, labels)`` with labels) without gradients; a failure is a
+    CheckpointError saying the input shape."""
     try:
         with torch.no_grad():
-            return module(x)
+            return module(x) if labels is None else module(x, labels)
     except Exception as exc:
         raise CheckpointError(
             f"{what} of shape (B, {', '.join(map(str, x.shape[1:]))}) ({type(exc).__name__}: "
@@ -160,12 +163,13 @@ def _channels_last(per_sample: tuple[int, ...], options: LoadOptions) -> bool:
 
 
 def infer_data(
-    generator: nn.Module, latent: LatentSpec, options: LoadOptions, where: str
+    generator: nn.Module, latent: LatentSpec, options: LoadOptions, where: str,
+    labels: torch.Tensor | None = None,
 ) -> tuple[DataSpec, bool]:
-    """The data spec from one probe of the generator, and whether its images come channels
-    last."""
+    """The data spec from one probe of the generator (given ``labels`` when it is
+    conditional), and whether its images come channels last."""
     out = _probe(generator, latent.sample(8, seed=0), f"{where}: the generator fails on latents",
-                 "give --latent-shape")
+                 "give --latent-shape", labels)
     out = select_output(out, _selection(options))
     if not torch.isfinite(out).all():
         raise CheckpointError(f"{where}: the generator produces NaN or infinite outputs")
@@ -210,6 +214,81 @@ def infer_data(
     return DataSpec(kind, shape, value_range), channels_last
 
 
+def takes_label(module: nn.Module) -> bool:
+    """Whether ``module.forward`` takes two required arguments, ``(x, y)``: a conditional
+    network."""
+    try:
+        params = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    required = [p for p in params
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    return len(required) >= 2
+
+
+def _embeddings(module: nn.Module) -> list[nn.Embedding]:
+    return [m for m in module.modules() if isinstance(m, nn.Embedding)]
+
+
+def probe_labels(fmt: str, k: int | None, n: int = 8) -> torch.Tensor:
+    """Labels for a probe: class 0, as indices or one-hot of ``k`` classes."""
+    y = torch.arange(n) % max(1, min(k or 1, n))
+    return y if fmt == "index" else torch.nn.functional.one_hot(y, k).float()
+
+
+def infer_conditioning(generator: nn.Module, options: LoadOptions, where: str
+                       ) -> tuple[LatentSpec, str, int | None]:
+    """For a conditional generator: the latent, how it takes labels and the class count.
+
+    The class count is ``--num-classes``, else the size of G's one ``nn.Embedding``. The
+    latent and the label format are found by probing: a generator that concatenates z with an
+    embedding or a one-hot vector has a first layer wider than z, so z's size is tried as that
+    width less the embedding's (or the class count), then the whole width."""
+    embeds = _embeddings(generator)
+    k = options.num_classes
+    if k is None and len({e.num_embeddings for e in embeds}) == 1:
+        k = embeds[0].num_embeddings
+    if options.label_format not in ("auto", *LABEL_FORMATS):
+        raise CheckpointError(f"--label-format {options.label_format!r}: expected auto, "
+                              f"{' or '.join(LABEL_FORMATS)}")
+    if options.label_format != "auto":
+        formats = [options.label_format]
+    else:
+        formats = ["index", "onehot"] if embeds else ["onehot", "index"]
+    if k is None:
+        formats = [f for f in formats if f == "index"]
+    if options.latent_shape or options.latent_dim:
+        latents = [infer_latent(generator, options, where)]
+    else:
+        first = _first_layer(generator)
+        width = (first.in_features if isinstance(first, nn.Linear) else
+                 first.in_channels if isinstance(first, (nn.ConvTranspose2d, nn.Conv2d)) else None)
+        if width is None:
+            raise CheckpointError(f"{where}: cannot infer the latent shape of the conditional "
+                                  "generator from its first layer; give --latent-dim")
+        extra = [e.embedding_dim for e in embeds] + ([k] if k else [])
+        dims = [width - e for e in extra if width - e > 0] + [width]
+        tail = (1, 1) if not isinstance(first, nn.Linear) else ()
+        latents = [LatentSpec((d, *tail), options.latent_distribution)
+                   for d in dict.fromkeys(dims)]
+    errors = []
+    for latent in latents:
+        for fmt in formats:
+            try:
+                with torch.no_grad():
+                    generator(latent.sample(8, seed=0), probe_labels(fmt, k))
+                return latent, fmt, k
+            except Exception as exc:  # a wrong guess fails inside the network
+                errors.append(f"z {latent.shape} with {fmt} labels: "
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0][:100]}")
+    hint = "" if k is not None else "; give --num-classes K (needed for one-hot labels)"
+    raise CheckpointError(
+        f"{where}: the conditional generator (forward takes (z, y)) runs with none of the "
+        f"latent shapes and label formats tried ({'; '.join(errors[-3:])}){hint}; give "
+        "--latent-dim, --num-classes and --label-format"
+    )
+
+
 D_DECLARATION = "ganlens_d_output"
 """An attribute an architecture may set on its discriminator class (``"score"`` for a WGAN or
 least-squares critic, ...) to declare how its output is read, since no structure shows it."""
@@ -218,7 +297,7 @@ LATENT_DECLARATION = "ganlens_latent_distribution"
 
 
 def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOptions,
-                       where: str) -> dict[str, Any]:
+                       where: str, labels: torch.Tensor | None = None) -> dict[str, Any]:
     """How to feed the discriminator and read its output: given (``--d-output``), declared by
     its class (``ganlens_d_output``), or inferred from its first and last modules and the width
     of its output on a probe batch. Returns the GAN's ``d_*`` fields, ``d_note`` saying why."""
@@ -237,7 +316,9 @@ def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOp
              for m in discriminator.modules() if not list(m.children())]
     try:
         out = _probe(discriminator, probe, f"{where}: the discriminator fails on data",
-                     "it must take what the generator makes")
+                     "it must take what the generator makes" + (
+                         " and the generator's labels" if labels is not None else ""),
+                     None if labels is None else labels[: len(probe)])
     finally:
         for h in hooks:
             h.remove()
@@ -307,14 +388,33 @@ def gan_from_modules(
     declared = getattr(generator, LATENT_DECLARATION, None)
     if declared and options.latent_distribution == "normal":  # the default: not given
         options = dataclasses.replace(options, latent_distribution=str(declared))
-    latent = infer_latent(generator, options, where)
-    data, channels_last = infer_data(generator, latent, options, where)
-    reading = (read_discriminator(discriminator, data, options, where)
+    conditional = takes_label(generator) if options.conditional is None else options.conditional
+    d_conditional = discriminator is not None and takes_label(discriminator)
+    k, fmt, labels = options.num_classes, "index", None
+    if conditional:
+        latent, fmt, k = infer_conditioning(generator, options, where)
+        labels = probe_labels(fmt, k)
+    else:
+        latent = infer_latent(generator, options, where)
+    if d_conditional and not conditional:
+        raise CheckpointError(f"{where}: the discriminator takes (x, y) but the generator takes "
+                              "no labels; a conditional D needs a conditional G (--conditional)")
+    data, channels_last = infer_data(generator, latent, options, where, labels)
+    reading = (read_discriminator(discriminator, data, options, where,
+                                  labels if d_conditional else None)
                if discriminator is not None else {})
+    if conditional:
+        how = ("declared (--conditional)" if options.conditional else
+               "its forward takes (z, y)")
+        metadata = {**metadata, "conditioning": (
+            f"conditional GAN ({how}): {k or 'an unknown number of'} classes, labels as "
+            f"{'class indices' if fmt == 'index' else 'one-hot vectors'}"
+            + (", also given to D" if d_conditional else ""))}
     return GAN(
-        generator, latent, data, discriminator, num_classes=options.num_classes,
+        generator, latent, data, discriminator, num_classes=k,
         metadata=metadata, device=options.device, output_select=_selection(options),
-        output_channels_last=channels_last, **reading,
+        output_channels_last=channels_last, conditional=conditional,
+        d_conditional=d_conditional, label_format=fmt, **reading,
     )
 
 

@@ -61,9 +61,12 @@ def gan_from_native(payload: dict[str, Any], path: Path | None, device: str | No
         "training": {k: v for k, v in training.items() if k != "optimizers"},
         "seed": payload.get("seed"),
     }
+    cond = payload.get("conditional") or {}
     return GAN(
         generator, latent, data, discriminator, d_output=payload.get("d_output", "logit"),
         num_classes=payload.get("num_classes"), metadata=metadata, device=device,
+        conditional=bool(cond.get("generator")), d_conditional=bool(cond.get("discriminator")),
+        label_format=cond.get("label_format") or "index",
     )
 
 

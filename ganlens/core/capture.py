@@ -190,6 +190,12 @@ class Capture:
     seconds: float = 0.0
     reused_modules: list[str] = field(default_factory=list)
     """Modules called more than once per forward pass; only their first call was captured."""
+    labels: torch.Tensor | None = None
+    """The class label of each latent (a conditional GAN), else None."""
+    real_labels: torch.Tensor | None = None
+    """The labels of ``real_x`` (what a conditional D was given), else None."""
+    notes: list[str] = field(default_factory=list)
+    """What the pass could not do (e.g. D on reals without labels), for the report."""
 
     def activation(self, network: str, module: str, reduction: str = "mean",
                    source: str = "fake") -> torch.Tensor:
@@ -290,15 +296,25 @@ def run_capture(
     real_x: torch.Tensor | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    real_labels: torch.Tensor | None = None,
+    label_frequencies: torch.Tensor | None = None,
 ) -> Capture:
-    """Run the shared pass: G on ``n`` latents of ``seed``, D on the fakes and on ``real_x``."""
+    """Run the shared pass: G on ``n`` latents of ``seed`` (with labels of ``seed`` for a
+    conditional G, drawn uniformly or with ``label_frequencies``), D on the fakes and on
+    ``real_x`` (with ``real_labels`` for a conditional D)."""
     if n < 1:
         raise InputError(f"the number of samples must be at least 1, got {n}")
     t0 = time.perf_counter()
     bs = batch_size or gan.batch_size
     merged = merge_requests(requests)
     latents = gan.latents(n, seed)
+    labels = gan.labels(n, seed, label_frequencies)
+    notes: list[str] = []
     has_d = gan.discriminator is not None
+    if has_d and gan.d_conditional and real_x is not None and real_labels is None:
+        notes.append("the discriminator is conditional and the real data have no labels: D was "
+                     "not run on real data")
+        real_x = None
     steps = math.ceil(n / bs) + (math.ceil(len(real_x) / bs) if has_d and real_x is not None else 0)
     bar = progress_bar(total=steps, desc="sampling", enabled=progress)
     fakes = torch.empty((n, *gan.data.shape))
@@ -308,22 +324,22 @@ def run_capture(
     try:
         totals = {"fake": n, "real": len(real_x) if real_x is not None else 0}
         with _HookSet(gan, merged, totals) as hooks, torch.no_grad():
-            for z in gan.batches(latents, bs):
+            for z, y in gan.paired_batches(latents, labels, bs):
                 hooks.source = "fake"
                 hooks.batch += 1
-                x = gan.forward(z)
+                x = gan.forward(z, y)
                 calls += 1
                 fakes[done : done + len(x)] = x
                 done += len(x)
                 if has_d:
                     hooks.batch += 1
-                    d_fake.append(gan.score(x).float().cpu())
+                    d_fake.append(gan.score(x, y).float().cpu())
                 bar.update(1)
             if has_d and real_x is not None:
                 hooks.source = "real"
-                for x in gan.batches(real_x, bs):
+                for x, y in gan.paired_batches(real_x, real_labels if gan.d_conditional else None, bs):
                     hooks.batch += 1
-                    d_real.append(gan.score(x).float().cpu())
+                    d_real.append(gan.score(x, y).float().cpu())
                     bar.update(1)
             activations = hooks.results()
             reused = sorted(f"{net}:{name}" for net, name in hooks.reused)
@@ -343,4 +359,7 @@ def run_capture(
         reused_modules=reused,
         generator_calls=calls,
         seconds=time.perf_counter() - t0,
+        labels=labels,
+        real_labels=real_labels if has_d and real_x is not None else None,
+        notes=notes,
     )

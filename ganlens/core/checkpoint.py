@@ -57,6 +57,11 @@ class LoadOptions:
         d_train_mode: run the discriminator in train mode (dropout, batch statistics).
         output_layout: ``auto``, ``nchw`` or ``nhwc`` (channels last; ``auto`` infers it when the
             last dimension is 1, 3 or 4 and the first is not).
+        conditional: the generator takes ``(z, y)``; None: decided from its ``forward``
+            signature (two required arguments). A discriminator whose ``forward`` takes two is
+            conditional too.
+        label_format: ``auto`` (found by probing: class indices, else one-hot), ``index`` or
+            ``onehot``.
     """
 
     arch: str | None = None
@@ -77,6 +82,8 @@ class LoadOptions:
     trust_pickle: bool = False
     device: str | None = None
     num_classes: int | None = None
+    conditional: bool | None = None
+    label_format: str = "auto"
 
 
 class CheckpointSource:
@@ -312,6 +319,8 @@ def checkpoint_dict(
         "data": gan.data.to_dict(),
         "d_output": gan.d_output,
         "num_classes": gan.num_classes,
+        "conditional": {"generator": gan.conditional, "discriminator": gan.d_conditional,
+                        "label_format": gan.label_format},
         "dataset": gan.metadata.get("dataset"),
         "training": training,
         "seed": seed,

@@ -30,12 +30,23 @@ _UNSET = object()
 
 @dataclass
 class FeatureSet:
-    """Features of the run's fakes and reals in one space (CPU float32)."""
+    """Features of the run's fakes and reals in one space (CPU float32).
+
+    ``real`` holds the reals the embedding never saw: a space fitted on real data (its embed
+    function has ``fitted_on(x) -> bool mask``) leaves out the reals it was fitted on, which
+    come in ``real_fitted`` instead (for tests that need every training sample, such as
+    memorisation, never for baselines). ``real_index`` and ``real_fitted_index`` give the rows
+    of ``ctx.real`` each holds (None: ``real`` is all of them, in order); ``real_note`` says
+    what was left out."""
 
     name: str
     description: str
     fake: torch.Tensor
     real: torch.Tensor | None
+    real_index: torch.Tensor | None = None
+    real_note: str | None = None
+    real_fitted: torch.Tensor | None = None
+    real_fitted_index: torch.Tensor | None = None
 
     @property
     def dim(self) -> int:
@@ -63,6 +74,10 @@ class AnalysisContext:
         real: the real data (shuffled with the seed, capped at max(10,000, 2N)), or None.
         real_full: all the real data, in their original order (the classifier trains on it).
         real_reason: why there are no real data, when ``real`` is None.
+        real_train: the real samples the GAN was trained on, where the checkpoint records a
+            held-out split of the dataset given (``ganlens train --holdout``), else None.
+        real_held_out: real samples the GAN never trained on (that split's held-out rows),
+            else None; ``held_out_note`` says where they came from, or why there are none.
         seed: the run's seed.
         n_samples: N, the number of generated samples in the shared pass.
         batch_size: the batch size of every pass.
@@ -83,6 +98,9 @@ class AnalysisContext:
     real_reason: str | None = None
     progress_enabled: bool = True
     real_full: Dataset | None = None
+    real_train: Dataset | None = None
+    real_held_out: Dataset | None = None
+    held_out_note: str | None = None
     passes: list[PassRecord] = field(default_factory=list)
     current_analyzer: str | None = None
     _features: dict[str, FeatureSet] = field(default_factory=dict)
@@ -105,6 +123,22 @@ class AnalysisContext:
     def fakes(self) -> torch.Tensor:
         """(N, *data shape) generated samples of the shared pass, on the CPU."""
         return self.capture.fakes
+
+    @property
+    def labels(self) -> torch.Tensor | None:
+        """(N,) the class label of each latent of the shared pass (a conditional GAN), else
+        None. Pass ``labels=ctx.labels[idx]`` with ``ctx.latents[idx]`` to extra passes."""
+        return self.capture.labels
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the generator takes a class label with each latent."""
+        return bool(self.gan.conditional)
+
+    @property
+    def real_labels_for_d(self) -> torch.Tensor | None:
+        """The labels given to a conditional D with ``real_for_d``, else None."""
+        return self.capture.real_labels
 
     @property
     def d_fake(self) -> torch.Tensor | None:
@@ -137,30 +171,44 @@ class AnalysisContext:
         """``n`` fresh latents from the prior, reproducible for (seed, salt)."""
         return self.gan.latent.sample(n, self.rng(salt))
 
+    def labels_for(self, n: int, salt: str) -> torch.Tensor | None:
+        """``n`` fresh class labels (uniform) for a conditional GAN, reproducible for (seed,
+        salt); None for an unconditional one."""
+        return self.gan.labels(n, self.rng(f"labels/{salt}"))
+
     # -- extra passes -------------------------------------------------------------------------
-    def generate(self, z: torch.Tensor, *, grad: bool = False,
-                 batch_size: int | None = None) -> torch.Tensor:
-        """Run G on ``z``. Without ``grad``: batched, no gradients, result on the CPU. With
-        ``grad``: one differentiable call on ``gan.device``. Every call is counted."""
+    def generate(self, z: torch.Tensor, *, labels: torch.Tensor | None = None,
+                 grad: bool = False, batch_size: int | None = None) -> torch.Tensor:
+        """Run G on ``z`` (with ``labels``, one per latent, for a conditional G: required
+        there). Without ``grad``: batched, no gradients, result on the CPU. With ``grad``: one
+        differentiable call on ``gan.device``. Every call is counted."""
+        if self.conditional and labels is None:
+            raise AnalyzerError(f"{self.current_analyzer or 'this analyzer'}: the generator is "
+                                "conditional; pass labels= with the latents (ctx.labels for the "
+                                "shared latents, ctx.labels_for(n, salt) for fresh ones)")
         if grad:
             self.record_pass("generator", 1, z.shape[0], True)
-            return self.gan.forward(z)
+            return self.gan.forward(z, labels)
         bs = batch_size or self.batch_size
         calls = -(-z.shape[0] // bs)
         self.record_pass("generator", calls, z.shape[0], False)
-        return self.gan.decode(z, batch_size=bs)
+        return self.gan.decode(z, labels, batch_size=bs)
 
-    def discriminate(self, x: torch.Tensor, *, grad: bool = False,
-                     batch_size: int | None = None) -> torch.Tensor:
-        """D's logits for ``x``; batched on the CPU without ``grad``, one call with it."""
+    def discriminate(self, x: torch.Tensor, *, labels: torch.Tensor | None = None,
+                     grad: bool = False, batch_size: int | None = None) -> torch.Tensor:
+        """D's logits for ``x`` (with ``labels`` for a conditional D: required there); batched
+        on the CPU without ``grad``, one call with it."""
         if self.gan.discriminator is None:
             raise AnalyzerError("this GAN has no discriminator")
+        if self.gan.d_conditional and labels is None:
+            raise AnalyzerError(f"{self.current_analyzer or 'this analyzer'}: the discriminator "
+                                "is conditional; pass labels= with the samples")
         if grad:
             self.record_pass("discriminator", 1, x.shape[0], True)
-            return self.gan.score(x)
+            return self.gan.score(x, labels)
         bs = batch_size or self.batch_size
         self.record_pass("discriminator", -(-x.shape[0] // bs), x.shape[0], False)
-        return self.gan.discriminate(x, batch_size=bs)
+        return self.gan.discriminate(x, labels, batch_size=bs)
 
     def record_pass(self, network: str, calls: int, samples: int, grad: bool = False) -> None:
         """Record an extra pass an analyzer ran itself (e.g. a probe in ``requests``), so the
@@ -219,8 +267,23 @@ class AnalysisContext:
             return self._features[name]
         embed = self.feature_fn(name)
         fake = self.embed(embed, self.fakes)
-        real = self.embed(embed, self.real.x) if self.real is not None else None
-        fs = FeatureSet(name, self.host.feature_spaces[name].obj.description, fake, real)
+        real, index, note, fitted, fitted_index = None, None, None, None, None
+        if self.real is not None:
+            reals = self.real.x
+            fitted_on = getattr(embed, "fitted_on", None)
+            if fitted_on is not None:
+                seen = fitted_on(reals)
+                index = torch.nonzero(~seen).reshape(-1)
+                fitted_index = torch.nonzero(seen).reshape(-1)
+                note = (f"the {name!r} feature space was fitted on real data: the "
+                        f"{len(fitted_index)} reals it was fitted on are left out of its real "
+                        f"reference and baselines (they count only as training data for the "
+                        f"memorisation test), which use the other {len(index)} of {len(reals)}")
+                fitted = self.embed(embed, reals[fitted_index])
+                reals = reals[index]
+            real = self.embed(embed, reals)
+        fs = FeatureSet(name, self.host.feature_spaces[name].obj.description, fake, real, index,
+                        note, fitted, fitted_index)
         self._features[name] = fs
         return fs
 

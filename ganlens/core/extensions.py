@@ -42,6 +42,10 @@ class ArchitectureInfo:
             the keyword arguments ``ganlens train`` builds the two networks with (``width`` may be
             None: the architecture's default). Without it the architecture loads from
             checkpoints but cannot be trained by ganlens.
+        conditional: its networks take labels, ``G(z, y)`` and ``D(x, y)``; ``ganlens train``
+            adds ``num_classes`` to both networks' keyword arguments.
+        conditional_variant: the name of this architecture's conditional variant, which
+            ``ganlens train --conditional`` uses in its place.
     """
 
     name: str
@@ -50,6 +54,8 @@ class ArchitectureInfo:
     description: str = ""
     supports: Callable[[DataSpec], str | None] | None = None
     default_kwargs: Callable[[DataSpec, int, int | None], tuple[dict, dict]] | None = None
+    conditional: bool = False
+    conditional_variant: str | None = None
 
 
 def lookup_architecture(name: str, registry: Mapping[str, Any]) -> ArchitectureInfo:

@@ -18,6 +18,11 @@ from torch import nn
 from .errors import DeviceError, InputError
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
+LABEL_FORMATS = ("index", "onehot")
+"""How a conditional network takes its labels: class indices (an ``nn.Embedding``) or one-hot
+vectors (concatenated to z or x)."""
+LABEL_SALT = 1_000_003
+"""Labels of the latents of seed s are drawn with seed s + LABEL_SALT, a stream of their own."""
 DATA_KINDS = ("image", "vector")
 DEFAULT_BATCH_SIZE = 256
 
@@ -190,7 +195,11 @@ class GAN:
         output_channels_last: the generator returns images as (B, H, W, C).
         d_train_mode: run the discriminator in train mode (dropout on, batch-norm batch
             statistics), as during training; the default is eval mode.
-        num_classes: the number of classes of the training data, when known.
+        conditional: the generator takes ``(z, y)``: a label per latent.
+        d_conditional: the discriminator takes ``(x, y)``.
+        label_format: how the networks take labels, one of :data:`LABEL_FORMATS`.
+        num_classes: the number of classes of the training data, when known (required for a
+            conditional GAN).
         metadata: the dataset, training history, seed, source file and ganlens version.
         device: where the networks run.
     """
@@ -211,8 +220,17 @@ class GAN:
     output_select: int | str | None = None
     output_channels_last: bool = False
     d_train_mode: bool = False
+    conditional: bool = False
+    d_conditional: bool = False
+    label_format: str = "index"
 
     def __post_init__(self) -> None:
+        if self.label_format not in LABEL_FORMATS:
+            raise InputError(f"label_format must be one of {', '.join(LABEL_FORMATS)}, got "
+                             f"{self.label_format!r}")
+        if (self.conditional or self.d_conditional) and self.num_classes is not None \
+                and int(self.num_classes) < 2:
+            raise InputError(f"a conditional GAN needs at least 2 classes, got {self.num_classes}")
         if self.d_output not in D_OUTPUTS:
             raise InputError(f"d_output must be one of {', '.join(D_OUTPUTS)}, got "
                              f"{self.d_output!r}")
@@ -252,12 +270,68 @@ class GAN:
         """``n`` latents drawn from the prior with ``seed`` (on the CPU)."""
         return self.latent.sample(n, seed)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """One differentiable generator call on ``gan.device``, output shaped like the data."""
+    def labels(self, n: int, seed: int | torch.Generator = 0,
+               frequencies: torch.Tensor | None = None) -> torch.Tensor | None:
+        """``n`` class labels for a conditional GAN (None otherwise): uniform over the classes,
+        or drawn with ``frequencies`` (e.g. the real class shares). With an int ``seed`` they
+        come from their own stream (seed + :data:`LABEL_SALT`), so z and y are independent."""
+        if not self.conditional:
+            return None
+        k = self.require_classes()
+        gen = seed if isinstance(seed, torch.Generator) else \
+            torch.Generator().manual_seed(int(seed) + LABEL_SALT)
+        if frequencies is None:
+            return torch.randint(k, (n,), generator=gen)
+        p = torch.as_tensor(frequencies, dtype=torch.float64).reshape(-1)
+        if p.numel() != k or not torch.isfinite(p).all() or (p < 0).any() or p.sum() <= 0:
+            raise InputError(f"label frequencies must be {k} non-negative numbers with a "
+                             f"positive sum, got {p.tolist()}")
+        return torch.multinomial(p, n, replacement=True, generator=gen)
+
+    def require_classes(self) -> int:
+        """The class count of a conditional GAN, or a clear error when none is known."""
+        if self.num_classes is None:
+            raise InputError("a conditional generator needs its number of classes: give "
+                             "--num-classes K (Python: num_classes=K), or labelled real data")
+        return int(self.num_classes)
+
+    def condition(self, y: torch.Tensor | None, n: int, network: str = "generator"
+                  ) -> torch.Tensor:
+        """Labels as the networks take them (indices or one-hot, on the device), checked: one
+        class index from 0 to K-1 per sample."""
+        if y is None:
+            raise InputError(f"the {network} is conditional: it needs a class label per sample "
+                             "(labels=...)")
+        k = self.require_classes()
+        y = torch.as_tensor(y)
+        if y.ndim == 2 and y.shape[1] == k and y.is_floating_point():
+            y = y.argmax(1)  # one-hot given: back to indices, re-encoded below
+        if y.ndim != 1 or y.shape[0] != n:
+            raise InputError(f"labels must be one class index per sample, shape ({n},); got "
+                             f"{tuple(y.shape)}")
+        if y.is_floating_point():
+            if not torch.equal(y, y.round()):
+                raise InputError("labels must be integer class indices")
+            y = y.long()
+        if n and (int(y.min()) < 0 or int(y.max()) >= k):
+            raise InputError(f"labels must be class indices from 0 to {k - 1}; got values from "
+                             f"{int(y.min())} to {int(y.max())}")
+        y = y.long().to(self.device)
+        if self.label_format == "onehot":
+            return torch.nn.functional.one_hot(y, k).float()
+        return y
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """One differentiable generator call on ``gan.device``, output shaped like the data;
+        ``y``: the class labels of a conditional generator (required there, ignored else)."""
         z = z.to(self.device)
         if z.shape[1:] != self.latent.shape:
             z = z.reshape(z.shape[0], *self.latent.shape)
-        out = select_output(self.generator(z), self.output_select)
+        if self.conditional:
+            raw = self.generator(z, self.condition(y, z.shape[0]))
+        else:
+            raw = self.generator(z)
+        out = select_output(raw, self.output_select)
         if self.output_channels_last and out.ndim == 4:
             out = out.permute(0, 3, 1, 2)
         if out.shape[1:] != self.data.shape:
@@ -275,16 +349,20 @@ class GAN:
         unbounded critic, whose scores only order samples)."""
         return self.d_output != "score"
 
-    def score(self, x: torch.Tensor) -> torch.Tensor:
+    def score(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """One differentiable discriminator call: one number per sample, higher meaning more
         real. A logit for every reading but ``score`` (probabilities become logits, a two-class
-        output the log-odds of its real column), so analyzers see one scale."""
+        output the log-odds of its real column), so analyzers see one scale. ``y``: the labels
+        of a conditional discriminator (required there, ignored else)."""
         if self.discriminator is None:
             raise InputError("this GAN has no discriminator")
         x = x.to(self.device)
         if self.d_flatten:
             x = x.reshape(x.shape[0], -1)
-        raw = self.discriminator(x)
+        if self.d_conditional:
+            raw = self.discriminator(x, self.condition(y, x.shape[0], "discriminator"))
+        else:
+            raw = self.discriminator(x)
         if self.d_output == "two-class":
             out = flatten_scores(raw, width=2)
             real, fake = out[:, self.d_real_index], out[:, 1 - self.d_real_index]
@@ -301,20 +379,38 @@ class GAN:
         for start in range(0, x.shape[0], bs):
             yield x[start : start + bs]
 
-    def decode(self, z: torch.Tensor, *, batch_size: int | None = None) -> torch.Tensor:
-        """Generate from latents ``z`` in batches, without gradients; the result is on the CPU."""
+    def paired_batches(self, x: torch.Tensor, y: torch.Tensor | None,
+                       batch_size: int | None = None
+                       ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        """``x`` in batches, each with its slice of the labels ``y`` (None stays None)."""
+        bs = batch_size or self.batch_size
+        if y is not None and len(y) != len(x):
+            raise InputError(f"{len(y)} labels for {len(x)} samples; give one label per sample")
+        for start in range(0, x.shape[0], bs):
+            yield x[start : start + bs], None if y is None else y[start : start + bs]
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None, *,
+               batch_size: int | None = None) -> torch.Tensor:
+        """Generate from latents ``z`` (and labels ``y`` of a conditional GAN) in batches,
+        without gradients; the result is on the CPU."""
         with torch.no_grad():
-            outs = [self.forward(b).float().cpu() for b in self.batches(z, batch_size)]
+            outs = [self.forward(b, yb).float().cpu() for b, yb in self.paired_batches(z, y, batch_size)]
         return torch.cat(outs) if outs else torch.empty((0, *self.data.shape))
 
-    def sample(self, n: int, seed: int = 0, *, batch_size: int | None = None) -> torch.Tensor:
-        """``n`` generated samples from the latents of ``seed``, on the CPU."""
-        return self.decode(self.latents(n, seed), batch_size=batch_size)
+    def sample(self, n: int, seed: int = 0, *, batch_size: int | None = None,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
+        """``n`` generated samples from the latents of ``seed`` (and, for a conditional GAN,
+        ``labels`` or the labels of ``seed``), on the CPU."""
+        if self.conditional and labels is None:
+            labels = self.labels(n, seed)
+        return self.decode(self.latents(n, seed), labels, batch_size=batch_size)
 
-    def discriminate(self, x: torch.Tensor, *, batch_size: int | None = None) -> torch.Tensor:
-        """Discriminator logits for ``x`` in batches, without gradients, on the CPU."""
+    def discriminate(self, x: torch.Tensor, y: torch.Tensor | None = None, *,
+                     batch_size: int | None = None) -> torch.Tensor:
+        """Discriminator logits for ``x`` (with labels ``y`` for a conditional D) in batches,
+        without gradients, on the CPU."""
         with torch.no_grad():
-            outs = [self.score(b).float().cpu() for b in self.batches(x, batch_size)]
+            outs = [self.score(b, yb).float().cpu() for b, yb in self.paired_batches(x, y, batch_size)]
         return torch.cat(outs) if outs else torch.empty(0)
 
     def describe(self) -> dict[str, Any]:
@@ -331,5 +427,9 @@ class GAN:
             "d_output": self.d_output,
             "d_read_as": self.d_note or None,
             "num_classes": self.num_classes,
+            "conditional": self.conditional,
+            "d_conditional": self.d_conditional,
+            "label_format": self.label_format if self.conditional or self.d_conditional else None,
+            "conditioning": self.metadata.get("conditioning"),
             "device": str(self.device),
         }

@@ -11,6 +11,7 @@ import datetime as _dt
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,37 +120,147 @@ def _order(host: PluginHost):
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass
+class RealData:
+    """The real data of a run.
+
+    ``real``: shuffled with the seed and capped; ``full``: all of them, in their order;
+    ``train`` and ``held_out``: the samples the GAN trained on and those it never saw, when that
+    is known (the split ``ganlens train`` recorded, or held-out data given), each shuffled with
+    the seed and capped; ``held_out_note`` says which, or why there is no split."""
+
+    real: Dataset | None
+    full: Dataset | None
+    reason: str | None
+    train: Dataset | None = None
+    held_out: Dataset | None = None
+    held_out_note: str | None = None
+
+    @property
+    def for_d(self) -> Dataset | None:
+        """The reals D scores in the shared pass: held-out ones when known (D never trained on
+        them), else the real data."""
+        return self.held_out if self.held_out is not None else self.real
+
+    def meta(self) -> dict[str, Any]:
+        out = _real_meta(self.real, self.reason)
+        if self.real is not None:
+            out["held_out"] = {"available": self.held_out is not None,
+                               "num_samples": None if self.held_out is None else len(self.held_out),
+                               "note": self.held_out_note}
+        return out
+
+
+def _fitted(gan: GAN, real: str | Path | Dataset, *, seed: int, host: PluginHost,
+            real_resize: str | None, sample: int | None, what: str) -> Dataset:
+    ds = load_dataset(real, host=host, value_range=gan.data.value_range,
+                      fit_to=gan.data.shape if gan.data.is_image else None, fit=real_resize,
+                      sample=sample, seed=seed)
+    if ds.spec.is_image and gan.data.is_image and ds.spec.shape != gan.data.shape \
+            and ds.spec.shape[0] == gan.data.shape[0] and gan.data.shape[1] == gan.data.shape[2]:
+        raise InputError(
+            f"{what} {ds.name!r} have images of {ds.spec.shape[1]}x{ds.spec.shape[2]} but the "
+            f"generator makes {gan.data.shape[1]}x{gan.data.shape[2]}; give real data of that size, "
+            "or --real-resize resize|crop (Python: real_resize=...) to convert them"
+        )
+    check_compatible(ds, gan.data, what)
+    return ds
+
+
+def _shuffled(ds: Dataset, seed: int, cap: int) -> Dataset:
+    return ds.subset(torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:cap])
+
+
+def recorded_split(gan: GAN, ds: Dataset) -> tuple[torch.Tensor | None, str]:
+    """The rows of ``ds`` the checkpoint says training held out, or None and why not."""
+    record = gan.metadata.get("dataset") or {}
+    split = record.get("held_out") or {}
+    if not split.get("indices"):
+        return None, ("the checkpoint records no held-out split of its training data, so "
+                      "whether D and G saw these reals is unknown (give held-out data with "
+                      "--held-out)")
+    if ds.options.get("sampled") or not record.get("sha256") or record["sha256"] != ds.sha256:
+        return None, ("the real data are not the dataset the checkpoint records (its held-out "
+                      "split applies only to that dataset; give held-out data with --held-out)")
+    idx = torch.as_tensor(split["indices"], dtype=torch.long)
+    if len(idx) == 0 or int(idx.max()) >= len(ds) or int(idx.min()) < 0:
+        return None, (f"the checkpoint's held-out indices do not fit the {len(ds)} samples of "
+                      f"{ds.name!r}; ignored")
+    return idx, (f"the {len(idx)} samples of {ds.name!r} that training held out (never trained "
+                 "on), recorded in the checkpoint")
+
+
 def resolve_real(
     gan: GAN, real: str | Path | Dataset | None, *, seed: int, samples: int, host: PluginHost,
     real_resize: str | None = None, real_samples: int | None = None,
-) -> tuple[Dataset | None, Dataset | None, str | None]:
-    """The real data: given, else the dataset the checkpoint recorded. Returns the data
-    shuffled with the seed and capped, the full data, and the reason when there are none."""
+    held_out: str | Path | Dataset | None = None,
+) -> RealData:
+    """The real data: given, else the dataset the checkpoint recorded, and what of them the
+    GAN never trained on (``held_out`` given, else the split the checkpoint records)."""
+    cap = real_samples if real_samples is not None else max(MIN_REAL_CAP, 2 * samples)
     if real is not None:
-        cap = real_samples if real_samples is not None else max(MIN_REAL_CAP, 2 * samples)
-        ds = load_dataset(real, host=host, value_range=gan.data.value_range,
-                          fit_to=gan.data.shape if gan.data.is_image else None, fit=real_resize,
-                          sample=cap, seed=seed)
-        if ds.spec.is_image and gan.data.is_image and ds.spec.shape != gan.data.shape \
-                and ds.spec.shape[0] == gan.data.shape[0] and gan.data.shape[1] == gan.data.shape[2]:
-            raise InputError(
-                f"real data {ds.name!r} have images of {ds.spec.shape[1]}x{ds.spec.shape[2]} but the "
-                f"generator makes {gan.data.shape[1]}x{gan.data.shape[2]}; give real data of that size, "
-                "or --real-resize resize|crop (Python: real_resize=...) to convert them"
-            )
-        check_compatible(ds, gan.data)
+        ds = _fitted(gan, real, seed=seed, host=host, real_resize=real_resize, sample=cap,
+                     what="real data")
     else:
         record = gan.metadata.get("dataset")
         if not record:
-            return None, None, "no real data given (--real) and the checkpoint records no dataset"
+            return RealData(None, None,
+                            "no real data given (--real) and the checkpoint records no dataset")
         try:
             ds = reload_recorded(record, gan.data.value_range, host=host)
             check_compatible(ds, gan.data, "the checkpoint's dataset")
         except GanlensError as exc:
-            return None, None, f"the checkpoint's dataset could not be loaded: {exc}"
-    cap = real_samples if real_samples is not None else max(MIN_REAL_CAP, 2 * samples)
-    perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:cap]
-    return ds.subset(perm), ds, None
+            return RealData(None, None, f"the checkpoint's dataset could not be loaded: {exc}")
+    out = RealData(_shuffled(ds, seed, cap), ds, None)
+    if held_out is not None:
+        ho = _fitted(gan, held_out, seed=seed, host=host, real_resize=real_resize, sample=cap,
+                     what="held-out data")
+        out.train, out.held_out = out.real, _shuffled(ho, seed, cap)
+        out.held_out_note = (f"held-out data given: {len(ho)} samples of {ho.name!r}; the real "
+                             "data are taken as the training data")
+        return out
+    idx, out.held_out_note = recorded_split(gan, ds)
+    if idx is not None:
+        keep = torch.ones(len(ds), dtype=torch.bool)
+        keep[idx] = False
+        out.train = _shuffled(ds.subset(torch.nonzero(keep).reshape(-1)), seed, cap)
+        out.held_out = _shuffled(ds.subset(idx), seed, cap)
+    return out
+
+
+LABEL_DISTRIBUTIONS = ("uniform", "real")
+
+
+def prepare_conditioning(gan: GAN, rd: RealData, label_distribution: str
+                         ) -> tuple[torch.Tensor | None, dict[str, Any] | None]:
+    """For a conditional GAN: the class count (from the real labels when the GAN knows none),
+    the label frequencies to draw with, and what the report says. Checks that the real labels
+    fit the generator's classes."""
+    if label_distribution not in LABEL_DISTRIBUTIONS:
+        raise OptionError(f"label_distribution {label_distribution!r}: expected one of "
+                          f"{', '.join(LABEL_DISTRIBUTIONS)}")
+    if not (gan.conditional or gan.d_conditional):
+        return None, None
+    real = rd.full
+    labels = real.labels if real is not None else None
+    source = "the generator"
+    if gan.num_classes is None and labels is not None and real.num_classes:
+        gan.num_classes, source = int(real.num_classes), f"the labels of {real.name!r}"
+    k = gan.require_classes()
+    if labels is not None and len(labels) and int(labels.max()) >= k:
+        raise InputError(f"the real data {real.name!r} have labels up to {int(labels.max())}, "
+                         f"but the conditional generator has {k} classes (0 to {k - 1}); give "
+                         "real data of its classes or --num-classes")
+    freq = None
+    if label_distribution == "real":
+        if labels is None:
+            raise InputError("--label-distribution real needs labelled real data; these have "
+                             "no labels")
+        freq = torch.bincount(labels.long(), minlength=k).double()
+    meta = {"num_classes": k, "num_classes_from": source, "labels": label_distribution,
+            "label_format": gan.label_format, "discriminator_conditional": gan.d_conditional,
+            "note": gan.metadata.get("conditioning")}
+    return freq, meta
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,6 +349,8 @@ def context(
     analyzers: Sequence[Analyzer] | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    held_out: str | Path | Dataset | None = None,
+    label_distribution: str = "uniform",
     host: PluginHost,
 ) -> AnalysisContext:
     """Build an analysis context for ``gan``: real data, and one capture pass with the requests
@@ -247,27 +360,35 @@ def context(
     elif device is not None:
         gan.to(device)
     progress = progress and host.progress
-    real_ds, real_full, reason = resolve_real(gan, real, seed=seed, samples=samples, host=host)
+    rd = resolve_real(gan, real, seed=seed, samples=samples, host=host, held_out=held_out)
+    freq, _ = prepare_conditioning(gan, rd, label_distribution)
     reqs = [r for a in analyzers or [] for r in _requests(a, gan)]
     bs = batch_size or gan.batch_size
-    cap = run_capture(gan, reqs, n=samples, seed=seed,
-                      real_x=None if real_ds is None else real_ds.x[:samples], batch_size=bs,
-                      progress=progress)
-    return new_context(gan, cap, real_ds, real_full, reason, seed=seed, samples=samples,
-                       batch_size=bs, host=host, progress=progress)
+    cap = run_capture(gan, reqs, n=samples, seed=seed, batch_size=bs, progress=progress,
+                      label_frequencies=freq, **_real_for_d(rd, samples))
+    return new_context(gan, cap, rd, seed=seed, samples=samples, batch_size=bs, host=host,
+                       progress=progress)
 
 
-def new_context(gan: GAN, cap: Any, real_ds: Dataset | None, real_full: Dataset | None,
-                reason: str | None, *, seed: int, samples: int, batch_size: int,
+def _real_for_d(rd: RealData, samples: int) -> dict[str, Any]:
+    ds = rd.for_d
+    if ds is None:
+        return {"real_x": None, "real_labels": None}
+    return {"real_x": ds.x[:samples],
+            "real_labels": None if ds.labels is None else ds.labels[:samples]}
+
+
+def new_context(gan: GAN, cap: Any, rd: RealData, *, seed: int, samples: int, batch_size: int,
                 host: PluginHost, progress: bool) -> AnalysisContext:
     """The context of a run, with the built-in classifier (cached in the host's cache folder)."""
 
     def classifier(ds: Dataset, device: Any) -> Any:
         return train_classifier(ds, device=device, cache_dir=host.cache_dir)
 
-    return AnalysisContext(gan, cap, real_ds, seed=seed, n_samples=samples,
-                           batch_size=batch_size, host=host, real_reason=reason,
-                           progress_enabled=progress, real_full=real_full,
+    return AnalysisContext(gan, cap, rd.real, seed=seed, n_samples=samples,
+                           batch_size=batch_size, host=host, real_reason=rd.reason,
+                           progress_enabled=progress, real_full=rd.full, real_train=rd.train,
+                           real_held_out=rd.held_out, held_out_note=rd.held_out_note,
                            classifier_factory=classifier)
 
 
@@ -288,6 +409,8 @@ def analyze(
     progress: bool = True,
     real_resize: str | None = None,
     real_samples: int | None = None,
+    held_out: str | Path | Dataset | None = None,
+    label_distribution: str = "uniform",
     host: PluginHost,
 ) -> Report:
     """Analyze a GAN (or a checkpoint path) with the selected analyzers and return the Report.
@@ -311,6 +434,11 @@ def analyze(
             count to the generator's shape (the report says what was done); None: refuse them.
         real_samples: the most real samples used (default max(10,000, 2 × samples)); a large
             image folder is sampled when read, not loaded whole.
+        held_out: real data the GAN never trained on (a dataset name, a path or a Dataset);
+            D is scored on them and ``real`` is taken as the training data. None: the held-out
+            split the checkpoint records (``ganlens train --holdout``), when it applies.
+        label_distribution: a conditional GAN's labels: ``uniform`` over its classes, or
+            ``real`` (the real data's class frequencies).
         host: the plugin host: analyzers, loaders, datasets, feature spaces, writers, settings.
     """
     t_start = time.perf_counter()
@@ -325,6 +453,9 @@ def analyze(
         raise OptionError(f"real_samples must be at least 2, got {real_samples}")
     if real_resize not in (None, *FIT_MODES):
         raise OptionError(f"real_resize {real_resize!r}: expected one of {', '.join(FIT_MODES)}")
+    if label_distribution not in LABEL_DISTRIBUTIONS:
+        raise OptionError(f"label_distribution {label_distribution!r}: expected one of "
+                          f"{', '.join(LABEL_DISTRIBUTIONS)}")
     chosen = resolve_analyzers(host, analyzers, skip, options)
     ckpt_meta: dict[str, Any] | None = None
     if isinstance(gan_or_path, GAN):
@@ -339,9 +470,10 @@ def analyze(
         path = Path(gan_or_path)
         ckpt_meta = {"path": str(path), "name": path.name, "sha256": sha256_file(path),
                      "format": gan.metadata.get("format")}
-    real_ds, real_full, real_reason = resolve_real(gan, real, seed=seed, samples=samples,
-                                                  host=host, real_resize=real_resize,
-                                                  real_samples=real_samples)
+    rd = resolve_real(gan, real, seed=seed, samples=samples, host=host,
+                      real_resize=real_resize, real_samples=real_samples, held_out=held_out)
+    real_ds, real_reason = rd.real, rd.reason
+    freq, conditioning = prepare_conditioning(gan, rd, label_distribution)
 
     skips: dict[str, str] = {}
     requests: list[CaptureRequest] = []
@@ -361,12 +493,12 @@ def analyze(
     bs = batch_size or gan.batch_size
     t_capture = time.perf_counter()
     cap = run_capture(
-        gan, requests, n=samples if need_samples else 2, seed=seed,
-        real_x=None if real_ds is None else real_ds.x[:samples], batch_size=bs, progress=progress,
+        gan, requests, n=samples if need_samples else 2, seed=seed, batch_size=bs,
+        progress=progress, label_frequencies=freq, **_real_for_d(rd, samples),
     )
     capture_s = time.perf_counter() - t_capture
-    ctx = new_context(gan, cap, real_ds, real_full, real_reason, seed=seed, samples=samples,
-                      batch_size=bs, host=host, progress=progress)
+    ctx = new_context(gan, cap, rd, seed=seed, samples=samples, batch_size=bs, host=host,
+                      progress=progress)
     host.hook.ganlens_analysis_started(context=ctx)
 
     sections: list[Section] = []
@@ -387,7 +519,9 @@ def analyze(
         "checkpoint": ckpt_meta,
         "gan": gan.describe(),
         "dataset": gan.metadata.get("dataset"),
-        "real_data": _real_meta(real_ds, real_reason),
+        "real_data": rd.meta(),
+        "conditioning": conditioning,
+        "capture_notes": list(cap.notes),
         "seed": seed,
         "samples": samples,
         "batch_size": bs,

@@ -36,6 +36,8 @@ from .host import PluginHost
 LOSSES = ("ns", "hinge")
 CHECKPOINT_NAME = "checkpoint.pt"
 GRID_SIZE = 64
+DEFAULT_HOLDOUT = 0.1
+HOLDOUT_SALT = 7_919
 
 
 @dataclass
@@ -53,6 +55,8 @@ class TrainConfig:
     loss: str = "ns"
     seed: int = 0
     d_steps: int = 1
+    holdout: float = DEFAULT_HOLDOUT
+    conditional: bool = False
 
     def validate(self) -> None:
         if self.loss not in LOSSES:
@@ -62,6 +66,18 @@ class TrainConfig:
                 raise InputError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if not self.lr > 0:
             raise InputError(f"the learning rate must be positive, got {self.lr}")
+        if not 0 <= self.holdout <= 0.5:
+            raise InputError(f"holdout must be a fraction from 0 to 0.5, got {self.holdout}")
+
+
+def held_out_rows(n: int, fraction: float, seed: int) -> torch.Tensor:
+    """The rows (sorted) of an ``n``-sample dataset that training with ``seed`` holds out:
+    round(n × fraction) of them, at least one when the fraction is positive."""
+    if fraction <= 0 or n < 2:
+        return torch.empty(0, dtype=torch.long)
+    k = min(n - 1, max(1, round(n * fraction)))
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + HOLDOUT_SALT))
+    return torch.sort(perm[:k]).values
 
 
 @dataclass
@@ -144,6 +160,8 @@ def train(
     out_dir: str | Path | None = None,
     resume: str | Path | bool | None = None,
     image_size: int | None = None,
+    holdout: float = DEFAULT_HOLDOUT,
+    conditional: bool = False,
     progress: bool = True,
     host: PluginHost,
 ) -> TrainResult:
@@ -164,6 +182,12 @@ def train(
         out_dir: where ``checkpoint.pt``, ``samples/epoch_NNN.png`` and ``losses.png`` go.
         resume: a checkpoint path (or True for ``out_dir/checkpoint.pt``) to continue from.
         image_size: resize square images to this side before training.
+        holdout: the fraction of the data held out of training (never seen by G or D), recorded
+            in the checkpoint so an analysis scores D on reals it never trained on and tests
+            for copying against them; 0 trains on everything. A resumed run keeps its own.
+        conditional: train a class-conditional GAN on the data's labels (the conditional
+            variant of ``arch``: G(z, y) with a class embedding, a projection D(x, y)); fakes
+            get the labels of the real batch they are scored with.
         progress: show a progress bar (and the host's ``progress`` setting allows it).
         host: the plugin host whose architectures and datasets are used.
 
@@ -178,7 +202,8 @@ def train(
         if resume is True and out is None:
             raise InputError("resume=True needs out_dir (the folder holding checkpoint.pt)")
         state = _read_resume(ckpt_path)
-        cfg = TrainConfig(**state["training"]["config"])
+        # A run from before the held-out split trained on everything, and keeps doing so.
+        cfg = TrainConfig(**{"holdout": 0.0, **state["training"]["config"]})
         ds_opts = (state.get("dataset") or {}).get("options") or {}
         data = load_dataset(
             dataset, host=host, n=ds_opts.get("n"), std=ds_opts.get("std"), seed=ds_opts.get("seed", 0),
@@ -193,15 +218,27 @@ def train(
             )
     else:
         cfg = TrainConfig(arch, epochs, batch_size, lr, latent_dim=latent_dim, width=width,
-                          loss=loss, seed=seed)
+                          loss=loss, seed=seed, holdout=holdout, conditional=conditional)
         data = load_dataset(dataset, host=host, image_size=image_size, seed=seed)
     cfg.validate()
     if epochs < 0:
         raise InputError(f"epochs must be >= 0, got {epochs}")
 
+    if cfg.conditional and (data.labels is None or (data.num_classes or 0) < 2):
+        raise InputError(f"conditional training needs labelled data of at least two classes; "
+                         f"{data.name!r} has {'no labels' if data.labels is None else 'one class'}")
     arch_name = _pick_arch(cfg.arch, data)
-    cfg.arch = arch_name
     info = lookup_architecture(arch_name, host.architectures)
+    if cfg.conditional and not info.conditional:
+        if info.conditional_variant is None:
+            raise InputError(f"architecture {arch_name!r} is not conditional and names no "
+                             "conditional variant; choose a conditional architecture")
+        arch_name = info.conditional_variant
+        info = lookup_architecture(arch_name, host.architectures)
+    elif info.conditional and not cfg.conditional:
+        raise InputError(f"architecture {arch_name!r} is conditional: train it with "
+                         "--conditional (on labelled data)")
+    cfg.arch = arch_name
     if info.supports is not None and (why := info.supports(data.spec)):
         raise InputError(f"architecture {arch_name!r} cannot model {data.name}: {why}")
     if info.discriminator is None:
@@ -217,6 +254,8 @@ def train(
         )
     else:
         g_kwargs, d_kwargs = info.default_kwargs(data.spec, cfg.latent_dim, cfg.width)
+        if cfg.conditional:
+            g_kwargs["num_classes"] = d_kwargs["num_classes"] = int(data.num_classes)
 
     torch.manual_seed(cfg.seed)
     generator = info.generator(**g_kwargs).to(dev)
@@ -234,18 +273,30 @@ def train(
         epochs_done = int(state["training"]["epochs_done"])
 
     latent = LatentSpec((cfg.latent_dim,))
-    x_all = data.x.to(dev)
+    held = held_out_rows(len(data), cfg.holdout, cfg.seed)
+    keep = torch.ones(len(data), dtype=torch.bool)
+    keep[held] = False
+    x_all = data.x[keep].to(dev)
+    y_all = data.labels[keep].long().to(dev) if cfg.conditional else None
     n = x_all.shape[0]
     bs = min(cfg.batch_size, n)
     steps_per_epoch = n // bs if n >= bs else 1
     fixed_z = latent.sample(GRID_SIZE, seed=cfg.seed + 1_000_003).to(dev)
+    fixed_y = (torch.arange(GRID_SIZE) % int(data.num_classes)).to(dev) if cfg.conditional else None
+    g_args = (lambda z, y: (z, y)) if cfg.conditional else (lambda z, y: (z,))
     if history.get("real_diversity") is None:
         history["real_diversity"] = diversity(
-            data.x[torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:GRID_SIZE]]
+            x_all[torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:GRID_SIZE]]
+            .cpu()
         )
+    record = data.record()
+    if len(held):
+        record["held_out"] = {"fraction": cfg.holdout, "count": len(held),
+                              "indices": held.tolist()}
 
     gan = GAN(generator, latent, data.spec, discriminator, num_classes=data.num_classes,
-              metadata={"dataset": data.record()}, device=dev)
+              metadata={"dataset": record}, device=dev, conditional=cfg.conditional,
+              d_conditional=cfg.conditional)
     def save() -> None:
         training = {
             "epochs_done": epochs_done,
@@ -269,18 +320,20 @@ def train(
         discriminator.train()
         sums = {"g_loss": 0.0, "d_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
         for step in range(steps_per_epoch):
-            real = x_all[perm[step * bs : (step + 1) * bs].to(dev)]
+            rows = perm[step * bs : (step + 1) * bs].to(dev)
+            real = x_all[rows]
+            y = y_all[rows] if y_all is not None else None
             z = latent.sample(real.shape[0], seed=rng).to(dev)
-            fake = generator(z).reshape(real.shape)
-            real_logits = discriminator(real).reshape(-1)
-            fake_logits = discriminator(fake.detach()).reshape(-1)
+            fake = generator(*g_args(z, y)).reshape(real.shape)
+            real_logits = discriminator(*g_args(real, y)).reshape(-1)
+            fake_logits = discriminator(*g_args(fake.detach(), y)).reshape(-1)
             d_loss, _ = _losses(cfg.loss, real_logits, fake_logits, None)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             d_norm = _grad_norm(discriminator)
             opt_d.step()
 
-            fake_logits_g = discriminator(fake).reshape(-1)
+            fake_logits_g = discriminator(*g_args(fake, y)).reshape(-1)
             _, g_loss = _losses(cfg.loss, real_logits.detach(), fake_logits.detach(), fake_logits_g)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -305,7 +358,7 @@ def train(
                             refresh=False)
         generator.eval()
         with torch.no_grad():
-            grid = generator(fixed_z).reshape(GRID_SIZE, *data.spec.shape).cpu()
+            grid = generator(*g_args(fixed_z, fixed_y)).reshape(GRID_SIZE, *data.spec.shape).cpu()
         ep = history["epochs"]
         ep["epoch"].append(epoch)
         for k in sums:

@@ -251,13 +251,17 @@ class ImageStats(ganlens.Analyzer):
             section.finding("info", f"the discriminator separates real from generated images "
                             f"almost perfectly (AUC {q.auc:.3f} >= 0.99)", metric=D_AUC,
                             value=q.auc, threshold=0.99)
-        record = ctx.gan.metadata.get("dataset") or {}
-        seen = bool(record.get("sha256")) and ctx.real_full is not None and \
-            record.get("sha256") == ctx.real_full.sha256
-        held = ("These real images come from the dataset the GAN was trained on, so D may have "
-                "seen them; give --real a held-out split for a fair test. " if seen else
-                "The real images are those given as real data; they are held out only if they "
-                "were not in the training set. ")
+        n_real = 0 if ctx.real_for_d is None else len(ctx.real_for_d)
+        if ctx.real_held_out is not None:
+            held = (f"D scored {n_real} real images it never trained on ({ctx.held_out_note}). ")
+        else:
+            held = (f"D scored {n_real} real images that may include its training data "
+                    f"({ctx.held_out_note or 'no held-out split is known'}): a trained D scores "
+                    "its own training images higher than unseen ones, so the AUC overstates how "
+                    "well it tells unseen reals from fakes. ")
+        section.metric("d_real_held_out", ctx.real_held_out is not None,
+                       "whether the real images D scored are held out of its training",
+                       "true (train with --holdout, or give --held-out)")
         section.figure(
             discriminator_figure(ctx.d_real, ctx.d_fake, q, ctx.gan.d_is_probabilistic),
             "d_classifier",

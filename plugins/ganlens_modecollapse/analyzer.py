@@ -230,7 +230,11 @@ class ModeCollapse(ganlens.Analyzer):
             return None
         # Each random stream has its own salt: toggling one (bootstrap=0) never moves another.
         comp = C.compare(fs.fake, fs.real, settings, lambda salt: ctx.rng(f"mode_collapse/{salt}"),
-                         device=ctx.device)
+                         fitted=fs.real_fitted, device=ctx.device)
+        if fs.real_index is not None and comp.train_index is not None:
+            # rows of [fs.real; fs.real_fitted] → rows of ctx.real
+            rows = torch.cat([fs.real_index, fs.real_fitted_index])
+            comp.train_index = rows[comp.train_index]
         comp.extra["space"], comp.extra["description"] = fs.name, fs.description
         comp.extra["is_image"] = bool(ctx.gan.data.is_image)
         section.metric("feature_space", fs.name, f"where the metrics compare samples: {fs.description}")
@@ -239,6 +243,8 @@ class ModeCollapse(ganlens.Analyzer):
                        "n: fakes compared, and the size of the real reference and of the real "
                        "holdout that gives the baseline (min(N, real / 2))")
         verdict.record_feature_metrics(section, comp, o)
+        if fs.real_note:
+            section.finding("info", fs.real_note)
         for note in comp.notes:
             section.finding("info", note)
         return comp

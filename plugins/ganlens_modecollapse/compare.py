@@ -108,8 +108,13 @@ def _seed(gen: torch.Generator) -> int:
 
 
 def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, streams: Streams | int,
-            **scan: Any) -> Comparison:
+            fitted: torch.Tensor | None = None, **scan: Any) -> Comparison:
     """Run every feature-space metric on ``fake`` against ``real`` features (real shuffled).
+
+    ``fitted``: features of reals the feature space was fitted on (a classifier's training
+    samples). They join only the memorisation test's training set T, never the reference or
+    the holdout, so every baseline compares samples the space never saw; ``train_index`` then
+    counts rows of ``real`` followed by rows of ``fitted``.
 
     ``streams(salt)`` gives each random stream its generator (an int seeds
     :func:`seeded_streams`): ``ndb/kmeans``, ``birthday``, and ``bootstrap/<metric>`` and
@@ -130,6 +135,9 @@ def compare(fake: torch.Tensor, real: torch.Tensor, s: Settings, streams: Stream
     F, R, H = fake[:n], real[:n], real[n : 2 * n]
     train_index = torch.cat([torch.arange(n), torch.arange(2 * n, real.shape[0])])
     T = real[train_index]
+    if fitted is not None and len(fitted):
+        T = torch.cat([T, fitted.to(T.dtype)])
+        train_index = torch.cat([train_index, real.shape[0] + torch.arange(len(fitted))])
     out.train_index = train_index
 
     # -- precision, recall, density, coverage -------------------------------------------------

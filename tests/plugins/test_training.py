@@ -349,7 +349,7 @@ def test_bad_options_are_option_errors(options, message):
 def trained_gan():
     """A GAN trained by ``ganlens.train`` for a few steps on 64 tiny images."""
     data = testing.random_images(64, side=8)
-    return ganlens.train(data, epochs=3, batch_size=16, width=4, latent_dim=4,
+    return ganlens.train(data, epochs=3, batch_size=16, width=4, latent_dim=4, holdout=0.0,
                          progress=False).gan
 
 
