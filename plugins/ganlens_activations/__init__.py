@@ -9,7 +9,8 @@ for leaky activations (LeakyReLU, ELU, GELU, SiLU, ...) the fraction of negative
 maps over the generated image; the generated samples that drive each unit hardest; class
 selectivity when a classifier of the real data's labels is available; and interventions (GAN
 Dissection, Bau et al., ICLR 2019, without the segmenter): ablate units of one generator layer,
-batched, and rank them by how much the output and D's score change.
+batched, and rank them by how much the output and D's score change. For a conditional GAN, each
+unit's selectivity for the class label the sample was generated with.
 
 Only ganlens's public API is used, so this package is also a template for a third-party
 analyzer with capture requests and extra passes.

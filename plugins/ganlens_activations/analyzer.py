@@ -10,13 +10,13 @@ import torch
 import ganlens
 from ganlens.errors import AnalyzerError, OptionError
 
-from . import figures, views
+from . import conditioning, figures, views
 from .causal import (
     intervene,
 )
 from .intervene import InterventionResult
 from .layers import DISCRIMINATOR, GENERATOR, PREFIXES, LayerInfo, NetworkPlan, plan_network
-from .stats import LayerStats, UnitAccumulator
+from .stats import LayerStats, UnitAccumulator, label_selectivity
 
 PROBE_SAMPLES = 2
 STATS_CHUNK = 4096
@@ -133,15 +133,19 @@ class Activations(ganlens.Analyzer):
             resolve_bare(explicit.pop(""), nets, explicit)
         iv = self._intervention_name()
         z = gan.latent.sample(PROBE_SAMPLES, 0)
+        # A conditional GAN: the probe's latents get class labels too (given to a conditional D
+        # with the probe's fakes); None for an unconditional one.
+        y = gan.labels(PROBE_SAMPLES, 0)
+        y_d = y if gan.d_conditional else None
         fakes: list[torch.Tensor] = []
-        g_plan = plan_network(GENERATOR, gan.generator, lambda: fakes.append(run_g(z)),
+        g_plan = plan_network(GENERATOR, gan.generator, lambda: fakes.append(run_g(z, y)),
                               explicit=None if explicit is None else explicit[GENERATOR],
                               max_layers=o.max_layers, required=[iv] if iv else [],
                               option="intervention_layer")
         plans = {GENERATOR: g_plan}
         if gan.discriminator is not None and (explicit is None or explicit[DISCRIMINATOR]):
             plans[DISCRIMINATOR] = plan_network(
-                DISCRIMINATOR, gan.discriminator, lambda: run_d(fakes[0]),
+                DISCRIMINATOR, gan.discriminator, lambda: run_d(fakes[0], y_d),
                 explicit=None if explicit is None else explicit[DISCRIMINATOR],
                 max_layers=o.max_layers)
         return Plan(gan.generator, gan.discriminator, plans, iv, uncounted, gan.data.is_image)
@@ -163,7 +167,8 @@ class Activations(ganlens.Analyzer):
         gan = ctx.gan
         if plan is None or plan.used or plan.generator is not gan.generator \
                 or plan.discriminator is not gan.discriminator:
-            plan = self._make_plan(gan, ctx.generate, ctx.discriminate, uncounted=False)
+            plan = self._make_plan(gan, lambda z, y: ctx.generate(z, labels=y),
+                                   lambda x, y: ctx.discriminate(x, labels=y), uncounted=False)
         elif plan.probe_uncounted:
             from ganlens import PassRecord
 
@@ -189,6 +194,8 @@ class Activations(ganlens.Analyzer):
             raise ganlens.errors.SkipAnalysis("no layer of the generator or discriminator can be "
                                               "analysed: " + "; ".join(n[1] for n in notes))
         views.layer_metrics(section, stats, ctx.n_samples, o)
+        if ctx.conditional:
+            conditioning.report(section, ctx, stats)
         grouped = views.by_network(stats)
         views.add_figure(
             section, o, lambda: figures.layer_stats_figure(grouped), "layer_stats",
@@ -257,7 +264,10 @@ class Activations(ganlens.Analyzer):
             sl = slice(start, start + STATS_CHUNK)
             acc.update(mean[sl], None if maxv is None else maxv[sl].reshape(-1, layer.units),
                        None if labels is None else labels[sl])
-        return acc.finalize(self.options.near_constant)
+        stats = acc.finalize(self.options.near_constant)
+        if ctx.conditional:  # each unit's selectivity for the class each sample was made with
+            label_selectivity(stats, mean, ctx.labels, ctx.gan.require_classes(), STATS_CHUNK)
+        return stats
 
     def _focus(self, plan: Plan, stats: dict) -> LayerInfo | None:
         """The generator layer to ablate: the option's, else the most variable analysed layer
@@ -290,6 +300,10 @@ class Activations(ganlens.Analyzer):
         views.top_samples(section, ctx, layer, st, self.options)
         if st.selectivity is not None and self.options.figures:
             views.selectivity(section, layer, st, class_names)
+        if st.label_selectivity is not None and self.options.figures:
+            why = conditioning.figure(section, ctx, layer, st)
+            if why:
+                notes.append(["conditioning-label selectivity figure", why])
 
     @staticmethod
     def _summary(stats: dict, result: InterventionResult | None, rank_by: str) -> str:

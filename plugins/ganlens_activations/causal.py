@@ -28,8 +28,9 @@ def intervene(section: Any, ctx: Any, layer: LayerInfo, st: LayerStats, o: Any) 
     module = dict(ctx.gan.generator.named_modules())[layer.name]
     d_base = None if ctx.d_fake is None else ctx.d_fake[:k]
     keep = 3 if ctx.gan.data.is_image else k
+    labels = None if ctx.labels is None else ctx.labels[:k]  # those of the baseline latents
     result = ablate_units(ctx, layer.name, module, units, ctx.latents[:k], ctx.fakes[:k],
-                          values=values, d_baseline=d_base, keep=keep)
+                          values=values, d_baseline=d_base, keep=keep, labels=labels)
     order = result.ranking(o.rank_by)
     top = order[:TOP_UNITS_REPORTED]
     section.metric(INTERVENTION_LAYER, layer.name, "the generator layer whose units were ablated")
@@ -43,7 +44,9 @@ def intervene(section: Any, ctx: Any, layer: LayerInfo, st: LayerStats, o: Any) 
                    "no single good value; large = the unit controls visible content")
     if result.d_change is not None:
         section.metric(INTERVENTION_D_CHANGE, [float(result.d_change[i]) for i in top],
-                       "for those units: mean change of D's logit when the unit is ablated",
+                       "for those units: mean change of D's logit when the unit is ablated"
+                       + (" (D, conditional, given each sample's class label)"
+                          if ctx.gan.d_conditional else ""),
                        "below 0: without the unit fakes look less real to D (it helps)")
     _views(section, ctx, result, order, st, k, o)
     return result
@@ -52,6 +55,8 @@ def _views(section: Any, ctx: Any, result: InterventionResult, order: list[int],
        k: int, o: Any) -> None:
     how = (f"{len(result.units)} ablations on {k} latents in {result.passes} batched "
            f"generator pass(es) ({result.method})")
+    if ctx.conditional:
+        how += ", each latent with its class label from the shared pass"
     d_part = " Right: the mean change of D's logit." if result.d_change is not None else ""
     views.add_figure(
         section, o, lambda: figures.effects_figure(result, order), "intervention_effects",

@@ -219,9 +219,12 @@ def unit_scatter_figure(layer: LayerInfo, units: list[int], acts: torch.Tensor,
 
 
 def selectivity_figure(layer: LayerInfo, stats: LayerStats, units: list[int],
-                       class_names: list[str]) -> Any:
-    """Heat map: each unit's mean activation per class, in stds from its overall mean."""
-    cm = stats.class_means[:, units].T  # (units, classes)
+                       class_names: list[str], *, conditioning: bool = False) -> Any:
+    """Heat map: each unit's mean activation per class, in stds from its overall mean; the
+    classes are the classifier's labels, or with ``conditioning`` the labels G was given."""
+    means = stats.label_class_means if conditioning else stats.class_means
+    eta = stats.label_selectivity if conditioning else stats.selectivity
+    cm = means[:, units].T  # (units, classes)
     z = (cm - stats.mean[units, None]) / stats.std[units, None].clamp_min(1e-12)
     fig, ax = new_figure(0.45 * len(class_names) + 3.0, 0.32 * len(units) + 1.6)
     lim = float(np.nanmax(np.abs(z.numpy()))) if len(units) else 1.0
@@ -230,11 +233,15 @@ def selectivity_figure(layer: LayerInfo, stats: LayerStats, units: list[int],
     ax.set_xticks(range(len(class_names)))
     ax.set_xticklabels(class_names, fontsize=7)
     ax.set_yticks(range(len(units)))
-    ax.set_yticklabels([f"unit {u} (eta2 {float(stats.selectivity[u]):.2f})" for u in units],
-                       fontsize=7)
-    ax.set_xlabel("class of the generated sample (the classifier's label)")
-    ax.set_ylabel("unit (class selectivity eta squared)")
-    ax.set_title(f"{layer.label}: class selectivity of its most selective units", fontsize=9)
+    ax.set_yticklabels([f"unit {u} (eta2 {float(eta[u]):.2f})" for u in units], fontsize=7)
+    if conditioning:
+        ax.set_xlabel("class the sample was generated with (its conditioning label)")
+        ax.set_ylabel("unit (label selectivity eta squared)")
+        ax.set_title(f"{layer.label}: selectivity for the conditioning label", fontsize=9)
+    else:
+        ax.set_xlabel("class of the generated sample (the classifier's label)")
+        ax.set_ylabel("unit (class selectivity eta squared)")
+        ax.set_title(f"{layer.label}: class selectivity of its most selective units", fontsize=9)
     return fig
 
 

@@ -143,13 +143,16 @@ def chunk_size(k: int, data_numel: int, batch_size: int) -> int:
 def ablate_units(ctx: Any, layer: str, module: nn.Module, units: Sequence[int], z: torch.Tensor,
                  baseline: torch.Tensor, *, values: Sequence[float] | None = None,
                  d_baseline: torch.Tensor | None = None, keep: int = 3,
-                 units_per_pass: int | None = None, method: str = SHARED_PREFIX) -> InterventionResult:
+                 units_per_pass: int | None = None, method: str = SHARED_PREFIX,
+                 labels: torch.Tensor | None = None) -> InterventionResult:
     """Ablate each of ``units`` of ``module`` (a generator layer) on the latents ``z`` and
     measure the effect against ``baseline`` = G(z) (and ``d_baseline`` = D(G(z))).
 
     Every generator pass goes through ``ctx.generate`` and every hook through ``ctx.hooks``.
     ``method`` is :data:`SHARED_PREFIX` (falls back to :data:`REPLICATED` when the layers after
-    the ablated one do not treat samples independently) or :data:`REPLICATED`.
+    the ablated one do not treat samples independently) or :data:`REPLICATED`. ``labels``: the
+    class labels of ``z`` for a conditional GAN (those of the baseline), given to G with the
+    latents and to a conditional D with the ablated outputs; None for an unconditional GAN.
     """
     units = [int(u) for u in units]
     values = [0.0] * len(units) if values is None else [float(v) for v in values]
@@ -167,7 +170,7 @@ def ablate_units(ctx: Any, layer: str, module: nn.Module, units: Sequence[int], 
             try:
                 passes += 1
                 with ctx.hooks({module: _expand_hook(k, cu, cv)}):
-                    out = ctx.generate(z, batch_size=k)
+                    out = ctx.generate(z, labels=labels, batch_size=k)
                 if out.shape[0] != k * (len(cu) + 1) or not _same(out[:k], baseline, width):
                     raise _Fallback("the unablated block differs from G(z)")
                 out = out[k:]
@@ -176,9 +179,9 @@ def ablate_units(ctx: Any, layer: str, module: nn.Module, units: Sequence[int], 
         if method == REPLICATED:
             zr = z.repeat(len(cu), *([1] * (z.ndim - 1)))
             with ctx.hooks({module: _replicate_hook(k, cu, cv)}):
-                out = ctx.generate(zr, batch_size=zr.shape[0])
+                out = ctx.generate(zr, labels=_repeat(labels, len(cu)), batch_size=zr.shape[0])
             passes += 1
-        scores = ctx.discriminate(out) if has_d else None
+        scores = _score(ctx, out, labels, len(cu)) if has_d else None
         effects.add(out, scores)
     return effects.result(layer, units, method, passes)
 
@@ -186,8 +189,10 @@ def ablate_units(ctx: Any, layer: str, module: nn.Module, units: Sequence[int], 
 def ablate_units_naive(ctx: Any, layer: str, module: nn.Module, units: Sequence[int],
                        z: torch.Tensor, baseline: torch.Tensor, *,
                        values: Sequence[float] | None = None,
-                       d_baseline: torch.Tensor | None = None, keep: int = 3) -> InterventionResult:
-    """The reference: one sampling run per ablated unit (what batching saves)."""
+                       d_baseline: torch.Tensor | None = None, keep: int = 3,
+                       labels: torch.Tensor | None = None) -> InterventionResult:
+    """The reference: one sampling run per ablated unit (what batching saves); ``labels`` as
+    in :func:`ablate_units`."""
     units = [int(u) for u in units]
     values = [0.0] * len(units) if values is None else [float(v) for v in values]
     k = int(z.shape[0])
@@ -195,6 +200,17 @@ def ablate_units_naive(ctx: Any, layer: str, module: nn.Module, units: Sequence[
     effects = _Effects(baseline.float(), d_baseline, ctx.gan.data.is_image, keep)
     for u, v in zip(units, values):
         with ctx.hooks({module: _replicate_hook(k, [u], [v])}):
-            out = ctx.generate(z, batch_size=k)
-        effects.add(out, ctx.discriminate(out) if has_d else None)
+            out = ctx.generate(z, labels=labels, batch_size=k)
+        effects.add(out, _score(ctx, out, labels, 1) if has_d else None)
     return effects.result(layer, units, NAIVE, len(units))
+
+
+def _repeat(labels: torch.Tensor | None, blocks: int) -> torch.Tensor | None:
+    """The labels of ``blocks`` consecutive copies of the latents (None stays None)."""
+    return None if labels is None else labels.repeat(blocks)
+
+
+def _score(ctx: Any, out: torch.Tensor, labels: torch.Tensor | None, blocks: int) -> torch.Tensor:
+    """D on ``blocks`` blocks of ablated outputs, each with the labels of its latents when D is
+    conditional."""
+    return ctx.discriminate(out, labels=_repeat(labels, blocks) if ctx.gan.d_conditional else None)

@@ -22,7 +22,10 @@ Definitions (per unit, over the N samples):
   zero everywhere in the map) on one sample.
 - class selectivity: eta squared, the share of the unit's variance across samples explained by
   the samples' classes (one-way ANOVA; 0 = no relation to the class, 1 = a pure class code); the
-  preferred class is the one with the highest mean activation.
+  preferred class is the one with the highest mean activation. The classes are the classifier's
+  labels of the generated samples; for a conditional GAN the same statistic with the class each
+  sample was generated with (its conditioning label) is the label selectivity
+  (:func:`label_selectivity`).
 """
 
 from __future__ import annotations
@@ -81,6 +84,11 @@ class LayerStats:
     preferred: torch.Tensor | None = None  # long
     class_means: torch.Tensor | None = None  # (classes, units)
     class_counts: torch.Tensor | None = None  # (classes,)
+    # The same, for the conditioning label of a conditional GAN (see label_selectivity).
+    label_selectivity: torch.Tensor | None = None
+    label_preferred: torch.Tensor | None = None
+    label_class_means: torch.Tensor | None = None
+    label_class_counts: torch.Tensor | None = None
 
     @property
     def dead_fraction(self) -> float | None:
@@ -116,10 +124,35 @@ class LayerStats:
 
     @property
     def mean_selectivity(self) -> float | None:
-        if self.selectivity is None:
-            return None
-        ok = ~torch.isnan(self.selectivity)
-        return float(self.selectivity[ok].mean()) if ok.any() else None
+        return _nanmean(self.selectivity)
+
+    @property
+    def mean_label_selectivity(self) -> float | None:
+        """The mean over units of eta squared for the conditioning label (None for an
+        unconditional GAN, or when every unit is constant)."""
+        return _nanmean(self.label_selectivity)
+
+
+def _nanmean(values: torch.Tensor | None) -> float | None:
+    if values is None:
+        return None
+    ok = ~torch.isnan(values)
+    return float(values[ok].mean()) if ok.any() else None
+
+
+def label_selectivity(stats: LayerStats, mean: torch.Tensor, labels: torch.Tensor,
+                      num_classes: int, chunk: int = 4096) -> LayerStats:
+    """Add to ``stats`` each unit's selectivity for the conditioning labels ``labels`` (N,) of
+    the samples whose (N, units) spatial means are ``mean``: eta squared, the preferred class
+    and the class means, as for the classifier's classes. Returns ``stats``."""
+    acc = UnitAccumulator(stats.units, rectifier=False, num_classes=num_classes)
+    for start in range(0, mean.shape[0], chunk):
+        sl = slice(start, start + chunk)
+        acc.update(mean[sl], None, labels[sl])
+    st = acc.finalize(0.0)
+    stats.label_selectivity, stats.label_preferred = st.selectivity, st.preferred
+    stats.label_class_means, stats.label_class_counts = st.class_means, st.class_counts
+    return stats
 
 
 class UnitAccumulator:

@@ -260,6 +260,8 @@ def top_samples(section: Any, ctx: Any, layer: LayerInfo, st: LayerStats, opts: 
     top_idx = torch.stack([idx[:t] for _u, _v, idx in rows])
     top_val = torch.stack([val[:t] for _u, val, _idx in rows])
     net = "generator" if layer.network == GENERATOR else "discriminator (on the generated samples)"
+    if layer.network == DISCRIMINATOR and ctx.gan.d_conditional:
+        net = "discriminator (on the generated samples, each given its class label)"
     if ctx.gan.data.is_image:
         def make():
             shown = display_images(ctx.fakes[top_idx.flatten()], ctx.gan.data.value_range)
@@ -277,13 +279,18 @@ def top_samples(section: Any, ctx: Any, layer: LayerInfo, st: LayerStats, opts: 
                    "colour gradient across one region shows which part of the data the unit codes.")
     add_figure(section, opts, make, f"top_samples_{layer.network}",
                title=f"Top-activating samples of {layer.label}", caption=caption)
-    section.table(
-        f"top_samples_{layer.network}", f"Top-activating samples of {layer.label}",
-        ["unit", "std", f"top {t} sample indices", "their activations"],
-        [[u, round(float(st.std[u]), 4), top_idx[i].tolist(), [round(float(v), 3) for v in top_val[i]]]
-         for i, u in enumerate(units)],
-        caption="Indices into the run's generated samples (the shared pass, same seed).",
-    )
+    columns = ["unit", "std", f"top {t} sample indices", "their activations"]
+    rows = [[u, round(float(st.std[u]), 4), top_idx[i].tolist(),
+             [round(float(v), 3) for v in top_val[i]]] for i, u in enumerate(units)]
+    caption = "Indices into the run's generated samples (the shared pass, same seed)."
+    if ctx.labels is not None:  # a conditional GAN: the class each top sample was made with
+        columns.append("their conditioning classes")
+        for i, row in enumerate(rows):
+            row.append(ctx.labels[top_idx[i]].tolist())
+        caption += (" Conditioning classes: the label each sample was generated with; a unit "
+                    "whose top samples share one class responds to that class.")
+    section.table(f"top_samples_{layer.network}", f"Top-activating samples of {layer.label}",
+                  columns, rows, caption=caption)
 
 
 def selectivity(section: Any, layer: LayerInfo, st: LayerStats, class_names: list[str]) -> None:

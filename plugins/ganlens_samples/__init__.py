@@ -3,7 +3,8 @@
 A grid of samples from fixed latents; real and fake side by side; interpolation strips between
 random latent pairs (linear and spherical); the histogram of D's scores on real and fake; a few
 samples beside their nearest training images (a visual memorisation check). For vector data, a
-scatter of fakes over reals replaces the image views.
+scatter of fakes over reals replaces the image views. For a conditional GAN, a grid with one row
+per class and one fixed latent per column, with per-class diversity and the label's effect.
 
 This module is also the template for a third-party analyzer: it uses only ganlens's public API.
 """
