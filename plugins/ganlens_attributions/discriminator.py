@@ -4,6 +4,11 @@
 and Grad-CAM to D's logit on batches of real or generated samples, and reduces attributions to
 "where D looks" maps: per pixel, the absolute attribution summed over channels, averaged over
 many samples, accumulated chunk by chunk so that memory does not grow with the sample count.
+
+For a conditional discriminator ``D(x, y)`` every method takes ``labels=``, one class label per
+sample: each sample is explained at its own label (the label is an input of D that is held
+fixed, not attributed). :meth:`DiscriminatorAttributions.class_maps` gives the mean map of the
+samples of each class.
 """
 
 from __future__ import annotations
@@ -66,20 +71,34 @@ class DiscriminatorAttributions:
     def net(self) -> torch.nn.Module:
         return self.gan.discriminator
 
-    def gradcam_layer(self, example: torch.Tensor) -> tuple[str, torch.nn.Module]:
-        """The layer Grad-CAM explains (found once, on ``example``)."""
+    def check_labels(self, x: torch.Tensor, labels: torch.Tensor | None) -> None:
+        """A conditional D needs one label per sample: a clear error otherwise."""
+        if self.gan.d_conditional and (labels is None or len(labels) != len(x)):
+            got = "none" if labels is None else f"{len(labels)}"
+            raise AnalyzerError(f"the discriminator is conditional: attributions need one class "
+                                f"label per sample (labels=...), got {got} for {len(x)} samples")
+
+    def gradcam_layer(self, example: torch.Tensor,
+                      labels: torch.Tensor | None = None) -> tuple[str, torch.nn.Module]:
+        """The layer Grad-CAM explains (found once, on ``example``, with its ``labels`` for a
+        conditional D)."""
         if self._layer is None:
-            self._layer = m.last_spatial_conv(self.net, self.gan.score,
-                                              example[:1].to(self.gan.device),
+            y = None if labels is None else labels[:1]
+
+            def score(e: torch.Tensor) -> torch.Tensor:
+                return self.gan.score(e, y)
+
+            self._layer = m.last_spatial_conv(self.net, score, example[:1].to(self.gan.device),
                                               self.settings.gradcam_layer)
         return self._layer
 
-    def gradcam_unavailable(self, example: torch.Tensor) -> str | None:
+    def gradcam_unavailable(self, example: torch.Tensor,
+                            labels: torch.Tensor | None = None) -> str | None:
         """Why Grad-CAM does not apply to this GAN, or None."""
         if not self.gan.data.is_image:
             return "Grad-CAM needs image data"
         try:
-            self.gradcam_layer(example)
+            self.gradcam_layer(example, labels)
         except AnalyzerError as exc:
             if self.settings.gradcam_layer:
                 raise
@@ -91,10 +110,14 @@ class DiscriminatorAttributions:
         return m.make_baseline(s.baseline, x, value_range=self.gan.data.value_range,
                                mean_real=self.mean_real, blur_sigma=s.blur_sigma)
 
-    def attribute(self, method: str, x: torch.Tensor) -> torch.Tensor:
-        """Per-sample attributions of D's logit: shaped like ``x``, or (N, H, W) for Grad-CAM."""
+    def attribute(self, method: str, x: torch.Tensor, *,
+                  labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-sample attributions of D's logit: shaped like ``x``, or (N, H, W) for Grad-CAM.
+        ``labels``: each sample's class for a conditional D (required there, else ignored)."""
         s, gan = self.settings, self.gan
-        kw = {"freeze": (self.net,), "device": gan.device}
+        self.check_labels(x, labels)
+        y = labels if gan.d_conditional else None
+        kw = {"freeze": (self.net,), "device": gan.device, "labels": y}
         if method == "saliency":
             return m.saliency(gan.score, x, batch_size=s.internal_batch_size, **kw)
         if method == "integrated_gradients":
@@ -109,27 +132,53 @@ class DiscriminatorAttributions:
                                 samples=s.smoothgrad_samples, generator=self.generator,
                                 internal_batch_size=s.internal_batch_size, **kw)
         if method == "gradcam":
-            _name, layer = self.gradcam_layer(x)
+            _name, layer = self.gradcam_layer(x, y)
             return m.gradcam(gan.score, layer, x, batch_size=s.internal_batch_size, **kw)
         raise AnalyzerError(f"unknown attribution method {method!r}; expected one of {', '.join(METHODS)}")
 
-    def attribute_map(self, method: str, x: torch.Tensor) -> torch.Tensor:
+    def attribute_map(self, method: str, x: torch.Tensor, *,
+                      labels: torch.Tensor | None = None) -> torch.Tensor:
         """Per-sample maps: |attribution| summed over channels, (N, H, W) for images and
         (N, d) for vectors (Grad-CAM is already a map)."""
-        a = self.attribute(method, x)
+        a = self.attribute(method, x, labels=labels)
         if method == "gradcam":
             return a
         return a.abs().sum(1) if a.ndim == 4 else a.abs().flatten(1)
 
-    def mean_map(self, method: str, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    def mean_map(self, method: str, x: torch.Tensor, chunk: int = 256, *,
+                 labels: torch.Tensor | None = None) -> torch.Tensor:
         """The mean of :meth:`attribute_map` over ``x``, accumulated chunk by chunk."""
         total = None
         for start in range(0, x.shape[0], chunk):
-            part = self.attribute_map(method, x[start : start + chunk]).double().sum(0)
+            y = None if labels is None else labels[start : start + chunk]
+            part = self.attribute_map(method, x[start : start + chunk], labels=y).double().sum(0)
             total = part if total is None else total + part
         if total is None:
             raise AnalyzerError("mean_map needs at least one sample")
         return (total / x.shape[0]).float()
+
+    def class_maps(self, method: str, x: torch.Tensor, classes: torch.Tensor, num_classes: int,
+                   chunk: int = 256, *, labels: torch.Tensor | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-class mean maps in one pass over ``x``: the samples grouped by ``classes`` (N,)
+        (their conditioning class), each explained with ``labels`` (its own class, for a
+        conditional D). Returns (K, *map) means (zero for a class without samples), (K,)
+        counts, and the mean map over all samples (as :meth:`mean_map`)."""
+        sums, total = None, None
+        counts = torch.bincount(classes.long(), minlength=num_classes)[:num_classes]
+        for start in range(0, x.shape[0], chunk):
+            y = None if labels is None else labels[start : start + chunk]
+            maps = self.attribute_map(method, x[start : start + chunk], labels=y).double()
+            if sums is None:
+                sums = torch.zeros((num_classes, *maps.shape[1:]), dtype=torch.float64)
+            sums.index_add_(0, classes[start : start + chunk].long(), maps)
+            part = maps.sum(0)
+            total = part if total is None else total + part
+        if sums is None:
+            raise AnalyzerError("class_maps needs at least one sample")
+        shape = (num_classes,) + (1,) * (sums.ndim - 1)
+        means = sums / counts.clamp_min(1).reshape(shape).double()
+        return means.float(), counts, (total / x.shape[0]).float()
 
     def ig_relative_delta(self) -> tuple[float, float] | None:
         """(mean |delta|, mean |delta| / mean |f(x) - f(baseline)|) over every IG call so far."""
@@ -156,6 +205,16 @@ def attention_distance(real_map: torch.Tensor, fake_map: torch.Tensor) -> float:
     """Total-variation distance between two maps normalised to sum 1: 0 when D spreads its
     attention over the positions in the same proportions, 1 when the two never overlap."""
     return float(0.5 * (normalised(real_map) - normalised(fake_map)).abs().sum())
+
+
+def class_spread(maps: torch.Tensor, counts: torch.Tensor, overall: torch.Tensor) -> float | None:
+    """The mean, over classes with samples, of the :func:`attention_distance` between each
+    class's mean map and the map of all samples: 0 when D looks at the same places whatever
+    the class; None without two classes that have samples."""
+    present = [k for k in range(len(counts)) if int(counts[k]) > 0]
+    if len(present) < 2:
+        return None
+    return float(sum(attention_distance(overall, maps[k]) for k in present) / len(present))
 
 
 def centroid(a: torch.Tensor) -> list[float]:

@@ -218,3 +218,46 @@ def conductance_figure(mean: torch.Tensor, layer: str, target: str, k: int = 12)
     wrapped_title(ax, f"Which units of {layer} raise (green) or lower (red) target '{target}'",
                   fontsize=9)
     return fig
+
+
+def class_maps_figure(fake_maps: torch.Tensor, fake_counts: Sequence[int],
+                      real_maps: torch.Tensor | None, real_counts: Sequence[int] | None,
+                      names: Sequence[str], method: str, d_form: str) -> Any:
+    """Per-class mean maps on one colour scale. Images: one column per class, a row of real
+    and a row of generated samples; vectors: one panel per source, a row per class."""
+    unit = MAP_UNITS.get(method, "mean |attribution|")
+    rows = [("generated", fake_maps, fake_counts)]
+    if real_maps is not None:
+        rows.insert(0, ("real", real_maps, real_counts))
+    vmax = float(max(float(r[1].max()) for r in rows)) or 1.0
+    k = len(names)
+    if fake_maps.ndim == 3:
+        fig, axes = _grid(1.9 * k + 1.6, 2.1 * len(rows) + 0.8, len(rows), k)
+        im = None
+        for r, (source, maps, counts) in enumerate(rows):
+            for c in range(k):
+                ax = axes[r][c]
+                im = ax.imshow(maps[c].numpy(), cmap=HEAT, vmin=0, vmax=vmax,
+                               interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_title(f"y = {names[c]} (n = {counts[c]})", fontsize=7)
+                if c == 0:
+                    ax.set_ylabel(source, fontsize=9)
+        fig.supxlabel("conditioning class y (one column each)", fontsize=8)
+        fig.colorbar(im, ax=list(axes.ravel()), shrink=0.8, label=unit)
+    else:
+        fig, axes = _grid(5.2 * len(rows) + 1.2, max(2.8, 0.3 * k + 1.6), 1, len(rows))
+        im = None
+        for ax, (source, maps, counts) in zip(axes[0], rows):
+            im = ax.imshow(maps.numpy(), cmap=HEAT, vmin=0, vmax=vmax, aspect="auto",
+                           interpolation="nearest")
+            ax.set_yticks(np.arange(k))
+            ax.set_yticklabels([f"y = {n} (n = {c})" for n, c in zip(names, counts)], fontsize=7)
+            ax.set_xlabel("data coordinate")
+            ax.set_ylabel("conditioning class")
+            ax.set_title(source, fontsize=9)
+        fig.colorbar(im, ax=list(axes.ravel()), shrink=0.8, label=unit)
+    fig.suptitle(f"Where {d_form} looks, per conditioning class "
+                 f"({METHOD_TITLES.get(method, method)})", fontsize=10)
+    return fig

@@ -9,7 +9,10 @@
 - :func:`unit_conductance` — captum's LayerConductance of a generator layer's units for a target.
 
 Every generator pass goes through a ``generate(z)`` callable; the analyzer passes
-``lambda z: ctx.generate(z, grad=True)`` so that each pass is counted.
+``lambda z, y=None: ctx.generate(z, labels=y, grad=True)`` so that each pass is counted. For a
+conditional generator every function takes ``labels=``, one class label per latent, and calls
+``generate(z, y)`` with the labels of the latents it evaluates: a label is held fixed along
+each integration path and each Jacobian (the attributions are to z at a given class).
 """
 
 from __future__ import annotations
@@ -24,9 +27,22 @@ from ganlens.capture import UNIT_LAYERS, trace_layers
 from ganlens.errors import AnalyzerError
 
 from .methods import DEFAULT_INTERNAL_BATCH_SIZE, IGResult, frozen, integrated_gradients
-from .targets import Target
+from .targets import Target, evaluate
 
-Generate = Callable[[torch.Tensor], torch.Tensor]
+Generate = Callable[..., torch.Tensor]
+"""``generate(z)`` for an unconditional generator, ``generate(z, y)`` with labels."""
+
+
+def _run(generate: Generate, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    return generate(z) if y is None else generate(z, y)
+
+
+def _path_forward(generate: Generate, target: Target, labelled: bool) -> Callable[..., torch.Tensor]:
+    """The forward function captum differentiates: ``target(G(z))``, or with labels (given as
+    captum's additional_forward_args) ``target(G(z, y), y)``."""
+    if not labelled:
+        return lambda z: target(generate(z))
+    return lambda z, y: evaluate(target, generate(z, y), y)
 
 
 @dataclass
@@ -60,9 +76,11 @@ def _jvp(generate: Generate, z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 def latent_jacobian(generate: Generate, latents: torch.Tensor, *, generator: nn.Module,
-                    internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE) -> JacobianStats:
+                    internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE,
+                    labels: torch.Tensor | None = None) -> JacobianStats:
     """Exact Jacobians of G at ``latents`` (N, *latent shape), one column per latent coordinate,
-    evaluated ``internal_batch_size`` (latent, coordinate) pairs at a time.
+    evaluated ``internal_batch_size`` (latent, coordinate) pairs at a time (at each latent's
+    label, for a conditional G).
 
     Each latent is repeated once per coordinate and pushed forward with a one-hot tangent, so a
     pass of B·d evaluations yields the full Jacobians of B latents.
@@ -82,7 +100,14 @@ def latent_jacobian(generate: Generate, latents: torch.Tensor, *, generator: nn.
             b = z.shape[0]
             z_rep = z.reshape(b, 1, d).expand(b, d, d).reshape(b * d, *latent_shape)
             tangent = eye.expand(b, d, d).reshape(b * d, *latent_shape)
-            jac = _jvp(generate, z_rep, tangent).detach().float()   # (b*d, *data)
+            if labels is None:
+                fn = generate
+            else:
+                y_rep = labels[start : start + per_chunk].repeat_interleave(d)
+
+                def fn(zz: torch.Tensor, y_rep: torch.Tensor = y_rep) -> torch.Tensor:
+                    return generate(zz, y_rep)
+            jac = _jvp(fn, z_rep, tangent).detach().float()   # (b*d, *data)
             out_shape = tuple(jac.shape[1:])
             jac = jac.reshape(b, d, -1)                               # (b, d, P)
             effect += jac.abs().mean(2).sum(0).double().cpu()
@@ -103,19 +128,22 @@ def inactive_dims(effect: torch.Tensor, fraction: float) -> list[int]:
 
 def latent_attributions(generate: Generate, target: Target, latents: torch.Tensor, *,
                         generator: nn.Module, n_steps: int = 32,
-                        internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE) -> IGResult:
+                        internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE,
+                        labels: torch.Tensor | None = None) -> IGResult:
     """Integrated Gradients on z of ``target(G(z))``, from the baseline z = 0 (the prior's
-    mean), for ``latents`` (N, *latent shape)."""
+    mean), for ``latents`` (N, *latent shape); with ``labels``, of ``target(G(z, y))`` with
+    each latent's label y fixed along its path (the baseline is G(0, y))."""
     device = next(iter(generator.parameters()), torch.empty(0)).device
     indices = None
     if target.select is not None:
-        ends = torch.cat([generate(latents[s : s + 256].to(device)).detach()
+        ends = torch.cat([_run(generate, latents[s : s + 256].to(device),
+                               None if labels is None else labels[s : s + 256]).detach()
                           for s in range(0, latents.shape[0], 256)])
         indices = target.indices(ends)
     return integrated_gradients(
-        lambda z: target(generate(z)), latents, 0.0, n_steps=n_steps,
+        _path_forward(generate, target, labels is not None), latents, 0.0, n_steps=n_steps,
         internal_batch_size=internal_batch_size, target=indices,
-        freeze=(generator, *target.modules), device=device,
+        freeze=(generator, *target.modules), device=device, labels=labels,
     )
 
 
@@ -124,17 +152,19 @@ def latent_attributions(generate: Generate, target: Target, latents: torch.Tenso
 # ---------------------------------------------------------------------------------------------
 
 
-def called_unit_layers(net: nn.Module, generate: Generate, example: torch.Tensor) -> list[str]:
+def called_unit_layers(net: nn.Module, generate: Generate, example: torch.Tensor,
+                       labels: torch.Tensor | None = None) -> list[str]:
     """Linear and convolutional layers of ``net`` in the order ``generate`` calls them."""
-    return [c.name for c in trace_layers(net, lambda: generate(example), UNIT_LAYERS)]
+    return [c.name for c in trace_layers(net, lambda: _run(generate, example, labels),
+                                         UNIT_LAYERS)]
 
 
 def choose_unit_layer(net: nn.Module, generate: Generate, example: torch.Tensor,
-                      name: str = "") -> str:
+                      name: str = "", labels: torch.Tensor | None = None) -> str:
     """``name`` when given (checked), else the middle hidden layer: of the linear and
     convolutional layers the forward pass calls, the output layer excluded, the middle one."""
     modules = dict(net.named_modules())
-    order = called_unit_layers(net, generate, example)
+    order = called_unit_layers(net, generate, example, labels)
     if name:
         if name not in modules or not name:
             raise AnalyzerError(
@@ -174,9 +204,11 @@ class Conductance:
 
 def unit_conductance(generate: Generate, target: Target, latents: torch.Tensor, *,
                      generator: nn.Module, layer: str, n_steps: int = 32,
-                     internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE) -> Conductance:
+                     internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE,
+                     labels: torch.Tensor | None = None) -> Conductance:
     """captum's :class:`~captum.attr.LayerConductance` (Dhamdhere et al. 2018) of ``layer``'s
-    units for ``target(G(z))`` from z = 0, for ``latents``; summed over spatial positions.
+    units for ``target(G(z))`` from z = 0, for ``latents``; summed over spatial positions
+    (with ``labels``: ``target(G(z, y))``, each latent's label fixed along its path).
 
     The trapezoid rule is used rather than captum's default Gauss-Legendre nodes: conductance
     sums gradients times the change of the layer between consecutive steps, and only a rule
@@ -186,19 +218,21 @@ def unit_conductance(generate: Generate, target: Target, latents: torch.Tensor, 
 
     module = dict(generator.named_modules())[layer]
     device = next(iter(generator.parameters()), torch.empty(0)).device
-    method = LayerConductance(lambda z: target(generate(z)), module)
+    method = LayerConductance(_path_forward(generate, target, labels is not None), module)
     # LayerConductance evaluates one extra step per pass: at least two steps per pass.
     per_chunk = max(1, internal_batch_size // max(2, min(n_steps + 1, 8)))
     units, deltas = [], []
     with frozen(generator, *target.modules):
         for start in range(0, latents.shape[0], per_chunk):
             z = latents[start : start + per_chunk].to(device)
+            y = None if labels is None else labels[start : start + per_chunk].to(device)
             indices = None
             if target.select is not None:
                 with torch.no_grad():
-                    indices = target.indices(generate(z))
+                    indices = target.indices(_run(generate, z, y))
             attr, delta = method.attribute(
                 z, baselines=0.0, target=indices, n_steps=n_steps, method="riemann_trapezoid",
+                additional_forward_args=None if y is None else (y,),
                 internal_batch_size=max(internal_batch_size, 2 * z.shape[0]),
                 return_convergence_delta=True,
             )

@@ -18,6 +18,13 @@ D_ATTENTION_DISTANCE = "d.attention_distance"
 D_CENTROID_REAL = "d.attention_centroid_real"
 D_CENTROID_FAKE = "d.attention_centroid_fake"
 D_GRADCAM_LAYER = "d.gradcam_layer"
+D_CLASS_SPREAD = "d.class_attention_spread"
+"""Conditional GANs: how differently D looks at the generated samples of each class."""
+D_CLASS_SPREAD_REAL = "d.class_attention_spread_real"
+D_CLASS_MASS = "d.class_attribution_mass"
+"""Conditional GANs: per class, the total of D's mean attribution map on its generated samples."""
+D_CLASS_MASS_REAL = "d.class_attribution_mass_real"
+D_CLASS_COUNTS = "d.class_counts"
 
 RELATIVE_DELTA_INFO = 0.05
 """IG's completeness error above 5% of the output change (the tolerance Sundararajan et al.

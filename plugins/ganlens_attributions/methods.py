@@ -7,6 +7,12 @@ are alive at once: memory stays bounded whatever the number of samples. The para
 networks are frozen (``requires_grad=False``) for the duration, so autograd computes only the
 input gradients the methods need; their flags are restored afterwards.
 
+For a conditional network, ``labels`` gives one class label per input: the forward function is
+then called as ``forward(x, y)``, the labels reaching it through captum's
+``additional_forward_args`` (sliced with each chunk, and expanded by captum with the integration
+steps and noisy copies), so every evaluation sees the label of the sample it explains. Without
+``labels`` the forward function is called as ``forward(x)``, as before.
+
 captum is imported inside the functions: importing this module stays light.
 """
 
@@ -67,6 +73,11 @@ def _target_slice(target: torch.Tensor | None, sl: slice) -> torch.Tensor | None
     return None if target is None else target[sl]
 
 
+def _extra(labels: torch.Tensor | None, sl: slice, device: torch.device) -> tuple | None:
+    """captum's ``additional_forward_args`` for a chunk: its labels, or None."""
+    return None if labels is None else (labels[sl].to(device),)
+
+
 # ---------------------------------------------------------------------------------------------
 # Integrated Gradients
 # ---------------------------------------------------------------------------------------------
@@ -96,6 +107,7 @@ def integrated_gradients(
     target: torch.Tensor | None = None,
     freeze: Sequence[nn.Module | None] = (),
     device: torch.device | str | None = None,
+    labels: torch.Tensor | None = None,
 ) -> IGResult:
     """captum's :class:`~captum.attr.IntegratedGradients` (Sundararajan et al. 2017), batched.
 
@@ -108,6 +120,8 @@ def integrated_gradients(
         target: (N,) output indices when ``forward`` returns (B, K).
         freeze: modules whose parameters need no gradient during the call.
         device: where to compute (default: the inputs' device).
+        labels: (N,) class labels of a conditional network: ``forward(x, y)`` is called with
+            each sample's label (the baseline is evaluated at the same label).
 
     Returns:
         attributions on the CPU, shaped like ``inputs``, and the convergence delta per sample.
@@ -129,6 +143,7 @@ def integrated_gradients(
                 b = b.expand_as(x) if b.shape[0] == 1 else b
             a, d = ig.attribute(
                 x, baselines=b, target=_target_slice(target, sl), n_steps=n_steps,
+                additional_forward_args=_extra(labels, sl, device),
                 internal_batch_size=max(internal_batch_size, x.shape[0]),
                 return_convergence_delta=True,
             )
@@ -144,9 +159,10 @@ def integrated_gradients(
 
 def saliency(forward: Forward, inputs: torch.Tensor, *, batch_size: int = 256,
              target: torch.Tensor | None = None, freeze: Sequence[nn.Module | None] = (),
-             device: torch.device | str | None = None) -> torch.Tensor:
+             device: torch.device | str | None = None,
+             labels: torch.Tensor | None = None) -> torch.Tensor:
     """captum's :class:`~captum.attr.Saliency` (Simonyan et al. 2014): |∂f/∂x| per input
-    value, in chunks of ``batch_size``; on the CPU."""
+    value, in chunks of ``batch_size``; on the CPU (``labels``: see the module's docstring)."""
     from captum.attr import Saliency
 
     device = torch.device(device) if device is not None else inputs.device
@@ -155,14 +171,17 @@ def saliency(forward: Forward, inputs: torch.Tensor, *, batch_size: int = 256,
     with frozen(*freeze):
         for sl in _chunks(inputs.shape[0], batch_size):
             x = inputs[sl].to(device).detach().requires_grad_()
-            out.append(method.attribute(x, target=_target_slice(target, sl), abs=True).detach().cpu())
+            out.append(method.attribute(x, target=_target_slice(target, sl), abs=True,
+                                        additional_forward_args=_extra(labels, sl, device))
+                       .detach().cpu())
     return torch.cat(out)
 
 
 def smoothgrad(forward: Forward, inputs: torch.Tensor, *, noise_std: float, samples: int,
                generator: torch.Generator, internal_batch_size: int = DEFAULT_INTERNAL_BATCH_SIZE,
                freeze: Sequence[nn.Module | None] = (),
-               device: torch.device | str | None = None) -> torch.Tensor:
+               device: torch.device | str | None = None,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
     """SmoothGrad (Smilkov et al. 2017): captum's :class:`~captum.attr.NoiseTunnel` around
     :class:`~captum.attr.Saliency`, averaging |∂f/∂x| over ``samples`` noisy copies with
     Gaussian noise of standard deviation ``noise_std`` (data units).
@@ -184,7 +203,8 @@ def smoothgrad(forward: Forward, inputs: torch.Tensor, *, noise_std: float, samp
             x = inputs[sl].to(device)
             a = tunnel.attribute(x, nt_type="smoothgrad", nt_samples=samples,
                                  nt_samples_batch_size=max(1, min(samples, per_chunk)),
-                                 stdevs=float(noise_std), abs=True)
+                                 stdevs=float(noise_std), abs=True,
+                                 additional_forward_args=_extra(labels, sl, device))
             out.append(a.detach().cpu())
     return torch.cat(out)
 
@@ -220,7 +240,8 @@ def last_spatial_conv(net: nn.Module, forward: Forward, example: torch.Tensor,
 
 def gradcam(forward: Forward, layer: nn.Module, inputs: torch.Tensor, *, batch_size: int = 256,
             freeze: Sequence[nn.Module | None] = (),
-            device: torch.device | str | None = None) -> torch.Tensor:
+            device: torch.device | str | None = None,
+            labels: torch.Tensor | None = None) -> torch.Tensor:
     """Grad-CAM (Selvaraju et al. 2017): captum's :class:`~captum.attr.LayerGradCam` on
     ``layer`` (ReLU of the gradient-weighted channel sum), upsampled bilinearly to the input's
     height and width with :meth:`~captum.attr.LayerAttribution.interpolate`; (N, H, W)."""
@@ -232,7 +253,8 @@ def gradcam(forward: Forward, layer: nn.Module, inputs: torch.Tensor, *, batch_s
     out = []
     with frozen(*freeze):
         for sl in _chunks(inputs.shape[0], batch_size):
-            cam = method.attribute(inputs[sl].to(device), relu_attributions=True)
+            cam = method.attribute(inputs[sl].to(device), relu_attributions=True,
+                                   additional_forward_args=_extra(labels, sl, device))
             if cam.ndim != 4:
                 raise AnalyzerError(f"Grad-CAM needs a layer with (C, H, W) outputs, got {tuple(cam.shape[1:])}")
             up = LayerAttribution.interpolate(cam.detach(), size, "bilinear")

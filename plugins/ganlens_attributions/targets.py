@@ -14,6 +14,12 @@ Targets are named in the analyzer's ``targets`` option as ``NAME`` or ``NAME:ARG
 - ``classifier`` — the logit of each sample's predicted class under the classifier ganlens
   trains on labelled real data; ``classifier:K`` the logit of class K (index or name).
 
+For a conditional GAN every generator-side attribution explains ``target(G(z, y))`` at a fixed
+label y per latent. A target that itself needs the label (the ``discriminator`` target of a
+conditional ``D(x, y)``) is a :class:`LabelledTarget`: its ``labelled(x, y)`` is called with
+the labels of the samples it explains (bound per chunk by the callers, through captum's
+``additional_forward_args``); :func:`evaluate` calls either kind.
+
 A plugin adds one through the ``ganlens_register_attribution_targets`` hook, returning
 :class:`ganlens.AttributionTargetInfo` entries whose ``build(ctx, argument)`` makes a
 :class:`ganlens.AttributionTarget`; ``ganlens plugins`` lists them with the plugin they came from.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
@@ -35,6 +42,37 @@ if TYPE_CHECKING:
 
 Target = ganlens.AttributionTarget
 """A scalar function of generated data (:class:`ganlens.AttributionTarget`)."""
+
+
+
+@dataclass
+class LabelledTarget(ganlens.AttributionTarget):
+    """A target that also takes the class labels of the samples it explains:
+    ``labelled(x, y)`` maps a batch of data and its (B,) labels to (B,) scalars (for a
+    conditional discriminator: ``D(x, y)``). Called without labels it raises a clear error."""
+
+    labelled: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+
+    def __call__(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.labelled is None:
+            return self.fn(x)
+        if labels is None:
+            raise PluginError(f"attribution target {self.name!r} needs the class label of each "
+                              "sample (it explains a conditional network)")
+        return self.labelled(x, labels)
+
+
+def evaluate(target: Target, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """``target`` on a batch ``x`` whose samples have ``labels`` (None: unconditional); only a
+    :class:`LabelledTarget` receives the labels."""
+    if isinstance(target, LabelledTarget) and target.labelled is not None:
+        return target(x, labels)
+    return target(x)
+
+
+def needs_labels(target: Target) -> bool:
+    return isinstance(target, LabelledTarget) and target.labelled is not None
+
 
 TargetFactory = Callable[["AnalysisContext", "str | None"], Target]
 """``factory(ctx, argument) -> Target``; raise :class:`ganlens.errors.FeatureUnavailable` with
@@ -81,6 +119,11 @@ def discriminator_target(ctx: AnalysisContext, arg: str | None = None) -> Target
     gan = ctx.gan
     if gan.discriminator is None:
         raise FeatureUnavailable("this GAN has no discriminator")
+    if gan.d_conditional:
+        return LabelledTarget(
+            "discriminator", "the conditional discriminator's logit D(x, y) at the label y each "
+            "sample was generated with (higher: judged a more real sample of that class)",
+            gan.score, modules=(gan.discriminator,), labelled=gan.score)
     return Target("discriminator", "the discriminator's logit D(x) (higher: judged more real)",
                   gan.score, modules=(gan.discriminator,))
 

@@ -7,7 +7,10 @@
 - interpretable directions: GANSpace and SeFa, with ±3 sd strips and their cosine similarity;
 - a linear surrogate of G (its R²);
 - an encoder E that inverts G: latent and reconstruction errors on fakes and on real data, the
-  worst reconstructed real samples, and E(real) embedded among the latent codes.
+  worst reconstructed real samples, and E(real) embedded among the latent codes;
+- for a conditional GAN G(z, y): interpolations within a class (y fixed, z moves) and between
+  classes at a fixed z (y switched, or interpolated for one-hot labels), with how much each
+  changes the output; every extra pass carries the labels of its latents.
 
 Like every built-in analyzer it uses only ganlens's public API, and umap is imported only when
 an embedding is computed.

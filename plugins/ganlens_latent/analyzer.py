@@ -9,6 +9,7 @@ import ganlens
 from ganlens.errors import OptionError
 
 from . import keys
+from .conditional import analyze_conditional
 from .directions import analyze_directions
 from .encoder import analyze_encoder
 from .interpolation import analyze_paths
@@ -57,7 +58,8 @@ class Latent(ganlens.Analyzer):
         """Feature space for the real-and-fake view and for path distances: auto (the run's
         shared space) or a registered one (pixels, discriminator, classifier, random-conv)."""
         paths: int = ganlens.option(64, ge=2)
-        """Latent pairs for the smoothness statistics."""
+        """Latent pairs for the smoothness statistics (and, for a conditional GAN, for the
+        within-class and between-class changes)."""
         path_steps: int = ganlens.option(16, ge=2)
         """Equal steps of t along each path, for the jump test."""
         epsilon: float = ganlens.option(1e-4, gt=0, lt=0.5)
@@ -113,6 +115,8 @@ class Latent(ganlens.Analyzer):
             real_fake_view(ctx, section, opts)
         if "interpolation" in parts:
             analyze_paths(ctx, section, opts)
+            if ctx.conditional:
+                analyze_conditional(ctx, section, opts)
         if "directions" in parts:
             analyze_directions(ctx, section, opts)
         if "surrogate" in parts:
@@ -146,6 +150,8 @@ def summary(section: ganlens.Section) -> str:
                      if len(trusts) > 1 else f"UMAP trustworthiness {trusts[0]:.2f}")
     if m.get(keys.PPL) is not None:
         parts.append(f"PPL {m[keys.PPL]:.3g}, {m[keys.JUMP_FRACTION]:.0%} of paths jump")
+    if m.get(keys.COND_RATIO) is not None:
+        parts.append(f"the class changes samples {m[keys.COND_RATIO]:.2g}x more than z")
     if m.get(keys.SURROGATE_R2) is not None:
         parts.append(f"linear surrogate R^2 {m[keys.SURROGATE_R2]:.2f}")
     if m.get(keys.RECON_RATIO) is not None:

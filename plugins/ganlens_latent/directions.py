@@ -2,6 +2,11 @@
 activations, mapped back to the latent space by least squares — and SeFa (Shen & Zhou 2021) —
 the closed-form eigenvectors of AᵀA, where A is the first layer's linear map from the latent.
 
+For a conditional GAN the latents come with labels drawn as the shared pass draws them: GANSpace
+decomposes the first-layer activations over (z, y) and regresses z alone on them (directions of
+z, averaged over classes), each strip keeps its base latent's label, and SeFa applies only when
+the first layer receives z alone (not z joined with a class embedding).
+
 The first layer is found by running G, not by name: the first linear or (transposed)
 convolutional module called in a forward pass. Its linear map A is read by applying the module to
 the latent basis vectors (minus its bias), so Linear, ConvTranspose and convolutions on a 1x1
@@ -51,8 +56,10 @@ class Directions:
     shares: torch.Tensor
 
 
-def trace_first_layer(ctx: ganlens.AnalysisContext, z: torch.Tensor) -> FirstLayer | None:
-    """Run G on ``z`` (a few latents) and return its first unit layer, or None."""
+def trace_first_layer(ctx: ganlens.AnalysisContext, z: torch.Tensor,
+                      labels: torch.Tensor | None = None) -> FirstLayer | None:
+    """Run G on ``z`` (a few latents, with their ``labels`` for a conditional G) and return its
+    first unit layer, or None."""
     gen = ctx.gan.generator
     modules = [(n or ROOT, m) for n, m in gen.named_modules()
                if isinstance(m, UNIT_LAYERS + ACTIVATION_LAYERS)]
@@ -67,7 +74,7 @@ def trace_first_layer(ctx: ganlens.AnalysisContext, z: torch.Tensor) -> FirstLay
 
     handles = [m.register_forward_pre_hook(make(n)) for n, m in modules]
     try:
-        ctx.generate(z)
+        ctx.generate(z, labels=labels)
     finally:
         for h in handles:
             h.remove()
@@ -93,9 +100,9 @@ def trace_first_layer(ctx: ganlens.AnalysisContext, z: torch.Tensor) -> FirstLay
 
 
 def capture_module(ctx: ganlens.AnalysisContext, module: nn.Module, z: torch.Tensor,
-                   call: int = 0) -> torch.Tensor:
+                   call: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
     """Outputs (n, M) of the ``call``-th call of G's ``module`` in each forward pass, for
-    latents ``z``, through one counted pass."""
+    latents ``z`` (and their ``labels``), through one counted pass."""
     gen = ctx.gan.generator
     outs: list[torch.Tensor] = []
     seen = [0]
@@ -113,7 +120,7 @@ def capture_module(ctx: ganlens.AnalysisContext, module: nn.Module, z: torch.Ten
     handle = gen.register_forward_pre_hook(reset)
     try:
         with ctx.hooks({module: hook}):
-            ctx.generate(z)
+            ctx.generate(z, labels=labels)
     finally:
         handle.remove()
     return torch.cat(outs)
@@ -168,7 +175,8 @@ def analyze_directions(ctx: ganlens.AnalysisContext, section: ganlens.Section, o
     gan = ctx.gan
     n = max(opts.direction_samples, 2)
     z = ctx.latents_for(n, "latent/directions")
-    first = trace_first_layer(ctx, z[:2])
+    y = ctx.labels_for(n, "latent/directions")
+    first = trace_first_layer(ctx, z[:2], None if y is None else y[:2])
     if first is None:
         section.finding("info", "interpretable directions skipped: G calls no linear or "
                                 "convolutional layer")
@@ -177,9 +185,16 @@ def analyze_directions(ctx: ganlens.AnalysisContext, section: ganlens.Section, o
     k = min(opts.directions, d)
     where = first.activation or first.name
     if first.activation_module is not None:
-        h = capture_module(ctx, first.activation_module, z, first.activation_call)
+        h = capture_module(ctx, first.activation_module, z, first.activation_call, y)
     else:
-        h = capture_module(ctx, first.module, z)
+        h = capture_module(ctx, first.module, z, labels=y)
+    if y is not None:
+        section.finding(
+            "info", f"conditional GAN: the GANSpace and SeFa directions are directions of z alone; "
+                    f"the {n} latents come with class labels drawn as in the shared pass (uniform "
+                    "over the classes), GANSpace decomposes the first layer's activations over "
+                    "both and regresses z on them (directions averaged over classes), and each "
+                    "strip keeps its base latent's label")
     with single_threaded():
         gs = ganspace(z, h, k)
     found: dict[str, Directions] = {"GANSpace": gs}
@@ -218,8 +233,11 @@ def analyze_directions(ctx: ganlens.AnalysisContext, section: ganlens.Section, o
                     "sign), 0 orthogonal. A bright diagonal means the two methods agree.",
         )
     else:
+        how = "it is transformed before"
+        if y is not None:
+            how += ", or joined with the class label's encoding"
         section.finding("info", f"SeFa skipped: the first layer '{first.name}' does not receive "
-                                "the latent itself (it is transformed before), so its weights do "
+                                f"the latent itself ({how}), so its weights do "
                                 "not define latent directions")
     rows = []
     for method, dirs in found.items():
@@ -233,30 +251,37 @@ def analyze_directions(ctx: ganlens.AnalysisContext, section: ganlens.Section, o
                           "variance; SeFa: of the eigenvalues of A^T A) and the latent coordinates "
                           "it moves most. A direction on one coordinate means that coordinate "
                           "alone controls a factor.")
-    _strips(ctx, section, opts, found, z, first, where)
+    _strips(ctx, section, opts, found, z, first, where, y)
 
 
 def _strips(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any,
-            found: dict[str, Directions], z: torch.Tensor, first: FirstLayer, where: str) -> None:
+            found: dict[str, Directions], z: torch.Tensor, first: FirstLayer, where: str,
+            y: torch.Tensor | None = None) -> None:
     gan = ctx.gan
     bases = z[: max(1, opts.strips)].reshape(-1, gan.latent.dim)
+    base_y = None if y is None else y[: len(bases)]
     prior = ctx.latents.reshape(len(ctx.latents), -1).float()
     alphas = torch.tensor(ALPHAS)
-    batches, labels = [], []
+    batches, labels, classes = [], [], []
     for method, dirs in found.items():
         for j, v in enumerate(dirs.vectors):
             std = float((prior @ v).std()) if len(prior) > 1 else 1.0
             for b, base in enumerate(bases):
                 batches.append(base + alphas[:, None] * std * v)
                 labels.append((method, j, b))
+                if base_y is not None:
+                    classes.append(base_y[b].expand(len(alphas)))
     zz = torch.cat(batches)
-    x = ctx.generate(zz.reshape(len(zz), *gan.latent.shape))  # one batched pass
+    yy = torch.cat(classes) if classes else None
+    x = ctx.generate(zz.reshape(len(zz), *gan.latent.shape), labels=yy)  # one batched pass
     cols = [f"{a:+g} sd" for a in ALPHAS]
     per = len(ALPHAS)
     for method in found:
         idx = [i for i, lab in enumerate(labels) if lab[0] == method]
         imgs = torch.cat([x[i * per : (i + 1) * per] for i in idx])
         names = [f"{method[:2]} {labels[i][1] + 1} / base {labels[i][2] + 1}" for i in idx]
+        if base_y is not None and gan.data.is_image:
+            names = [f"{name} (y={int(base_y[labels[i][2]])})" for name, i in zip(names, idx)]
         title = f"{method} directions: each row moves one base latent from -3 to +3 sd"
         if gan.data.is_image:
             fig = image_rows(imgs, gan.data.value_range, names, cols, title=title,

@@ -1,6 +1,10 @@
 """Interpolation smoothness: strips between latent pairs, a perceptual-path-length-style
 statistic (Karras et al. 2019, StyleGAN, section 3) in a stated feature space, and the fraction
-of paths with a jump."""
+of paths with a jump.
+
+For a conditional GAN each pair of latents gets one class label, held for its whole path (and
+its PPL step): the statistics measure how G(z, y) changes with z within a class. How it
+changes with the class is in :mod:`.conditional`."""
 
 from __future__ import annotations
 
@@ -96,7 +100,12 @@ def analyze_paths(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: 
     strip_z = torch.cat([interpolate(z0[:q], z1[:q], strip_t, k) for k in ("linear", "spherical")])
     d = ends.shape[1]
     z = torch.cat([ppl_z.reshape(-1, d), path_z.reshape(-1, d), strip_z.reshape(-1, d)])
-    x = ctx.generate(z.reshape(len(z), *gan.latent.shape))  # one batched pass
+    # One label per pair (None for an unconditional GAN), the same all along its path.
+    pair_y = ctx.labels_for(p, "latent/interpolation")
+    y = None if pair_y is None else torch.cat([
+        pair_y.repeat_interleave(2), pair_y.repeat_interleave(s + 1),
+        pair_y[:q].repeat_interleave(STRIP_STEPS).repeat(2)])
+    x = ctx.generate(z.reshape(len(z), *gan.latent.shape), labels=y)  # one batched pass
     n_ppl, n_path = 2 * p, p * (s + 1)
     feats = space.embed(x[: n_ppl + n_path]).float()
     ppl_feats = feats[:n_ppl].reshape(p, 2, -1)
@@ -104,12 +113,14 @@ def analyze_paths(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: 
     ratios = step_ratios(feats[n_ppl:].reshape(p, s + 1, -1))
     jumps = ratios > opts.jump_factor
 
+    within = ("" if pair_y is None else
+              ", each pair at one class label y held along its path (G(z(t), y))")
     section.metric(
         keys.PPL, ppl,
         f"perceptual-path-length-style smoothness: squared distance in the '{space.name}' feature "
         f"space between G(z(t)) and G(z(t + eps)), divided by eps^2, with eps = {eps:g}, t uniform "
-        f"in [0, 1], along {kind} paths between {p} random latent pairs; mean between the 1st and "
-        "99th percentiles (Karras et al. 2019)",
+        f"in [0, 1], along {kind} paths between {p} random latent pairs{within}; mean between the "
+        "1st and 99th percentiles (Karras et al. 2019)",
         "lower is smoother; compare between checkpoints of the same data and feature space only "
         "(the scale depends on the space)",
     )
@@ -131,14 +142,17 @@ def analyze_paths(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: 
                                    f"{opts.jump_factor:g}): the generator changes abruptly between "
                                    "nearby latents", metric=keys.JUMP_FRACTION,
                         value=float(jumps.mean()), threshold=0.25)
-    _strip_figure(ctx, section, x[n_ppl + n_path :], q)
+    _strip_figure(ctx, section, x[n_ppl + n_path :], q,
+                  None if pair_y is None else pair_y[:q])
     _smoothness_figure(section, ppl_values, ppl, ratios, opts.jump_factor, space.name, eps, kind)
 
 
 def _strip_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, x: torch.Tensor,
-                  q: int) -> None:
+                  q: int, classes: torch.Tensor | None = None) -> None:
     gan = ctx.gan
     labels = [f"lin {i + 1}" for i in range(q)] + [f"sph {i + 1}" for i in range(q)]
+    if classes is not None:
+        labels = [f"{lab} y={int(classes[i % q])}" for i, lab in enumerate(labels)]
     if gan.data.is_image:
         cols = [f"{v:.2g}" for v in np.linspace(0, 1, STRIP_STEPS)]
         fig = image_rows(x, gan.data.value_range, labels, cols, xlabel="interpolation t",
@@ -163,7 +177,9 @@ def _strip_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, x: tor
                 f"('sph') in {STRIP_STEPS} steps of t. For images, each row is a path; for vectors, "
                 "each line (solid linear, dashed spherical) is a path in data space over the grey "
                 "samples. Gradual change is healthy; a sudden switch between two columns (or a long "
-                "segment) is a jump; implausible middle images are holes in the latent space.",
+                "segment) is a jump; implausible middle images are holes in the latent space."
+                + ("" if classes is None else " The GAN is conditional: each path keeps its "
+                   "class label y (in its row name) from end to end."),
     )
 
 

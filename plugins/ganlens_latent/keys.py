@@ -24,6 +24,15 @@ GANSPACE_VARIANCE = "directions.ganspace_explained_variance"
 SEFA_SHARE = "directions.sefa_eigenvalue_share"
 DIRECTION_COSINE = "directions.mean_best_cosine"
 
+COND_WITHIN_STEP = "conditional.within_class_step_change"
+"""Conditional GANs: mean RMS change per step of t along z paths at a fixed class."""
+COND_WITHIN = "conditional.within_class_change"
+COND_BETWEEN = "conditional.between_class_change"
+COND_BETWEEN_STEP = "conditional.between_class_step_change"
+COND_RATIO = "conditional.class_to_latent_ratio"
+COND_LABEL_STEP_RATIO = "conditional.label_path_step_ratio"
+"""One-hot labels only: median largest / mean step along the interpolated labels."""
+
 SURROGATE_R2 = "surrogate.r2"
 
 LATENT_ERROR = "inversion.latent_error"

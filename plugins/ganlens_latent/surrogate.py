@@ -1,4 +1,8 @@
-"""The linear surrogate: how much of G a linear map from the latent to the output explains."""
+"""The linear surrogate: how much of G a linear map from the latent to the output explains.
+
+For a conditional GAN the map also takes the one-hot class label: G(z, y) ≈ W z + b_y, linear
+in z with one offset per class (a linear model of z alone would count the class's effect as
+nonlinearity)."""
 
 from __future__ import annotations
 
@@ -43,21 +47,29 @@ def linear_r2(z_train: torch.Tensor, x_train: torch.Tensor, z_test: torch.Tensor
 def analyze_surrogate(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any) -> None:
     gan = ctx.gan
     d = gan.latent.dim
-    need = math.ceil(2 * (d + 1) / (1 - TEST_FRACTION)) + 2
+    k = gan.require_classes() if ctx.conditional else 0
+    need = math.ceil(2 * (d + k + 1) / (1 - TEST_FRACTION)) + 2
     z = ctx.latents.reshape(len(ctx.latents), -1).float()
     x = ctx.fakes
+    y = ctx.labels
     if len(z) < need:  # too few shared samples for a well-posed fit: draw the rest
         extra = ctx.latents_for(need - len(z), "latent/surrogate")
+        extra_y = ctx.labels_for(len(extra), "latent/surrogate")
         z = torch.cat([z, extra.reshape(len(extra), -1).float()])
-        x = torch.cat([x, ctx.generate(extra)])
+        x = torch.cat([x, ctx.generate(extra, labels=extra_y)])
+        y = None if y is None else torch.cat([y, extra_y])
+    if y is not None:  # regress on z and the one-hot label: one offset per class
+        z = torch.cat([z, torch.nn.functional.one_hot(y.long(), k).float()], 1)
     n_test = max(2, int(round(len(z) * TEST_FRACTION)))
     n_train = len(z) - n_test
     with single_threaded():
         r2, per, pred = linear_r2(z[:n_train], x[:n_train], z[n_train:], x[n_train:])
+    inputs = f"the latent ({d} values)" if not k else \
+        f"the latent ({d} values) and the one-hot class label ({k} values: one offset per class)"
     section.metric(
         keys.SURROGATE_R2, r2,
-        f"R^2 on {n_test} held-out samples of the least-squares linear map from the latent "
-        f"({d} values) to the output, fitted on {n_train} samples: the share of the output's "
+        f"R^2 on {n_test} held-out samples of the least-squares linear map from {inputs} "
+        f"to the output, fitted on {n_train} samples: the share of the output's "
         "variance that a linear model of the latent explains",
         "1: G is linear in z; near 0: a linear model explains nothing (typical of deep "
         "generators: read it as how much nonlinearity G adds)",
@@ -75,7 +87,7 @@ def analyze_surrogate(ctx: ganlens.AnalysisContext, section: ganlens.Section, op
         section.figure(fig, "surrogate", title="Linear surrogate of the generator",
                        caption="Held-out R^2 of a linear map from the latent to each output "
                                "dimension. Bars near 1: that output is a linear function of z; "
-                               "near 0 or below: G computes it nonlinearly.")
+                               "near 0 or below: G computes it nonlinearly." + _class_note(ctx))
 
 
 def _image_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, per: torch.Tensor,
@@ -112,5 +124,12 @@ def _image_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, per: t
                 "nonlinearly; grey pixels barely vary (under 1% of the most varying pixel's "
                 "variance), so their R^2 means nothing. Right: held-out samples (top row) above the linear model's "
                 "prediction from the same z (bottom row); the closer they look, the more of G is "
-                "linear.",
+                "linear." + _class_note(ctx),
     )
+
+
+def _class_note(ctx: ganlens.AnalysisContext) -> str:
+    if not ctx.conditional:
+        return ""
+    return (" The GAN is conditional: the linear map also takes the one-hot class label (one "
+            "offset per class), so R^2 counts what the class adds as linear.")

@@ -44,9 +44,13 @@ def flat_latents(ctx: ganlens.AnalysisContext) -> torch.Tensor:
 
 
 def generated_colourings(ctx: ganlens.AnalysisContext, n: int) -> list[Colouring]:
-    """D's score and the classifier's predicted class of the first ``n`` samples, when there
-    are a discriminator and a classifier; else the latent norm."""
+    """The class label G was given (a conditional GAN), D's score and the classifier's
+    predicted class of the first ``n`` samples, when there are a discriminator and a
+    classifier; else the latent norm."""
     out = []
+    if ctx.labels is not None:
+        out.append(Colouring("class label y given to G", ctx.labels[:n].numpy(), "categorical",
+                             class_names(ctx)))
     if ctx.d_fake is not None:
         out.append(Colouring("sigmoid(D(G(z)))", torch.sigmoid(ctx.d_fake[:n]).numpy(),
                              "continuous"))
@@ -60,8 +64,19 @@ def generated_colourings(ctx: ganlens.AnalysisContext, n: int) -> list[Colouring
     return out
 
 
+def class_names(ctx: ganlens.AnalysisContext) -> list[str] | None:
+    """The real data's class names when they name G's classes, else None (indices)."""
+    names = ctx.real.class_names if ctx.real is not None else None
+    k = ctx.gan.num_classes
+    return list(names) if names and k is not None and len(names) == int(k) else None
+
+
 def colouring_note(ctx: ganlens.AnalysisContext) -> str:
     parts = []
+    if ctx.labels is not None:
+        parts.append("the GAN is conditional: the class label y is an input of G beside z, so "
+                     "the latent view shows no class regions (z and y are drawn independently) "
+                     "while G's features may separate classes")
     if ctx.d_fake is None:
         parts.append("no discriminator, so no D colouring")
     if ctx.classifier is None:
