@@ -97,6 +97,7 @@ def analyze(
     real_samples: int | None = None,
     held_out: str | Path | Dataset | None = None,
     label_distribution: str = "uniform",
+    truncation: float | None = None,
     disable: Iterable[str] = (),
     host: PluginHost | None = None,
 ) -> Report:
@@ -111,7 +112,8 @@ def analyze(
         device=device, options=options, out_dir=out_dir, formats=formats,
         batch_size=batch_size, load_options=load_options, progress=progress,
         real_resize=real_resize, real_samples=real_samples, held_out=held_out,
-        label_distribution=label_distribution, host=_host(host, disable),
+        label_distribution=label_distribution, truncation=truncation,
+        host=_host(host, disable),
     )
 
 

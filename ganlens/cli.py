@@ -108,6 +108,9 @@ def _load_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--conditional", action="store_true", default=None,
                    help="the generator takes (z, y) (default: when its forward takes two "
                         "required arguments)")
+    g.add_argument("--mapping", metavar="MODULE",
+                   help="the generator's mapping network z -> w (a dotted submodule name; "
+                        "default: a submodule named mapping beside one named synthesis)")
     g.add_argument("--label-format", choices=("auto", "index", "onehot"), default="auto",
                    help="how a conditional GAN takes labels (auto: found by probing)")
     g.add_argument("--sha256", metavar="HEX",
@@ -159,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="real data the GAN never trained on (a test split): D is scored on "
                         "them and the data-copying tests use them (default: the held-out split "
                         "the checkpoint records, when --real is its training data)")
+    a.add_argument("--truncation", type=float, metavar="PSI",
+                   help="truncation trick for a generator with a mapping network: every w becomes "
+                        "w_mean + PSI (w - w_mean), 0 < PSI <= 1 (default 1: none)")
     a.add_argument("--label-distribution", choices=("uniform", "real"), default="uniform",
                    help="a conditional GAN's labels: uniform over the classes (default) or with "
                         "the real data's class frequencies")
@@ -227,7 +233,7 @@ def _load_options(args: argparse.Namespace):
         trust_pickle=args.trust_pickle, device=args.device, num_classes=args.num_classes,
         expected_sha256=args.sha256, output_index=args.output_index,
         output_key=args.output_key, output_layout=args.output_layout,
-        conditional=args.conditional, label_format=args.label_format,
+        conditional=args.conditional, label_format=args.label_format, mapping=args.mapping,
     )
 
 
@@ -249,7 +255,7 @@ def cmd_analyze(args: argparse.Namespace, host: PluginHost) -> int:
         batch_size=args.batch_size, load_options=_load_options(args),
         progress=not args.no_progress, real_resize=args.real_resize,
         real_samples=args.real_samples, held_out=args.held_out,
-        label_distribution=args.label_distribution, host=host,
+        label_distribution=args.label_distribution, truncation=args.truncation, host=host,
     )
     print_summary(report, Path(args.out), formats)
     return report.exit_code(args.fail_on)

@@ -266,6 +266,110 @@ class ConditionalMLPDiscriminator(MLPDiscriminator):
 
 
 # ---------------------------------------------------------------------------------------------
+# StyleGAN-like: a mapping network z → w and a synthesis network that w modulates
+# (Karras et al. 2019: learned constant input, per-channel styles from w at every stage).
+# ---------------------------------------------------------------------------------------------
+
+
+class MappingNetwork(nn.Module):
+    """z → normalised (the pixel norm of StyleGAN) → ``depth`` Linear + LeakyReLU → w."""
+
+    def __init__(self, latent_dim: int, w_dim: int, depth: int = 4) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        d = latent_dim
+        for _ in range(depth):
+            layers += [nn.Linear(d, w_dim), nn.LeakyReLU(0.2)]
+            d = w_dim
+        self.net = nn.Sequential(*layers)
+        # He initialisation keeps w's spread through the stack (PyTorch's default shrinks it about
+        # threefold per layer, leaving w nearly constant, and training then collapsed).
+        for m in self.net:
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_normal_(m.weight, a=0.2, nonlinearity="leaky_relu")
+                nn.init.zeros_(m.bias)
+
+    def forward(self, z):  # noqa: D102
+        z = z.flatten(1)
+        z = z * torch.rsqrt(z.pow(2).mean(1, keepdim=True) + 1e-8)
+        return self.net(z)
+
+
+class StyleBlock(nn.Module):
+    """×2 upsampling, a 3×3 convolution, batch norm, then a per-channel scale and bias computed
+    from w (the style). StyleGAN normalises each map per sample (instance norm), which at 4×4
+    and 8×8 erases the content: training collapsed with it."""
+
+    def __init__(self, cin: int, cout: int, w_dim: int, upsample: bool = True) -> None:
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2, mode="nearest") if upsample else nn.Identity()
+        self.conv = nn.Conv2d(cin, cout, 3, 1, 1)
+        self.act = nn.LeakyReLU(0.2)
+        self.norm = nn.BatchNorm2d(cout)
+        self.style = nn.Linear(w_dim, 2 * cout)
+        with torch.no_grad():
+            self.style.bias[:cout].fill_(1.0)
+            self.style.bias[cout:].zero_()
+
+    def forward(self, x, w):  # noqa: D102
+        scale, bias = self.style(w).chunk(2, dim=1)
+        h = self.act(self.norm(self.conv(self.up(x))))
+        return h * scale[:, :, None, None] + bias[:, :, None, None]
+
+
+class StyleSynthesis(nn.Module):
+    """w projected to a small map (StyleGAN starts from a learned constant and adds per-pixel
+    noise; without the noise, a constant start collapsed on small images), styled blocks
+    doubling the side up to ``side``, a 1×1 convolution to the image."""
+
+    def __init__(self, w_dim: int, channels: int, side: int, width: int = 32,
+                 value_range: list[float] | tuple[float, float] | None = (-1.0, 1.0)) -> None:
+        super().__init__()
+        start, stages = dcgan_plan(side)
+        ch = width * 2 ** max(stages - 1, 0)
+        self.start, self.ch0 = start, ch
+        self.project = nn.Sequential(nn.Linear(w_dim, ch * start * start), nn.LeakyReLU(0.2))
+        blocks = [StyleBlock(ch, ch, w_dim, upsample=False)]
+        for _ in range(stages):
+            out = max(ch // 2, width // 2)
+            blocks.append(StyleBlock(ch, out, w_dim))
+            ch = out
+        self.blocks = nn.ModuleList(blocks)
+        self.to_image = nn.Conv2d(ch, channels, 1)
+        self.out = _out_activation(tuple(value_range) if value_range else None)
+
+    def forward(self, w):  # noqa: D102
+        x = self.project(w).view(w.shape[0], self.ch0, self.start, self.start)
+        for block in self.blocks:
+            x = block(x, w)
+        return self.out(self.to_image(x))
+
+
+class StyleGenerator(nn.Module):
+    """``synthesis(mapping(z))``: ganlens finds the two by name and analyses W as well as z."""
+
+    def __init__(self, latent_dim: int, channels: int, side: int, w_dim: int | None = None,
+                 width: int = 32, mapping_depth: int = 4,
+                 value_range: list[float] | tuple[float, float] | None = (-1.0, 1.0)) -> None:
+        super().__init__()
+        w_dim = w_dim or latent_dim
+        self.mapping = MappingNetwork(latent_dim, w_dim, mapping_depth)
+        self.synthesis = StyleSynthesis(w_dim, channels, side, width, value_range)
+
+    def forward(self, z):  # noqa: D102
+        return self.synthesis(self.mapping(z))
+
+
+def style_kwargs(data, latent_dim: int, width: int | None = None) -> tuple[dict, dict]:
+    """Keyword arguments of the StyleGAN-like generator and its (DCGAN) discriminator."""
+    c, side, _ = data.shape
+    w = width or 32
+    g = {"latent_dim": latent_dim, "channels": c, "side": side, "w_dim": latent_dim, "width": w,
+         "value_range": list(data.value_range)}
+    return g, {"channels": c, "side": side, "width": w}
+
+
+# ---------------------------------------------------------------------------------------------
 # Registry entries
 # ---------------------------------------------------------------------------------------------
 
@@ -332,6 +436,15 @@ CDCGAN = ArchitectureInfo(
 )
 
 
+STYLE = ArchitectureInfo(
+    "style", StyleGenerator, DCGANDiscriminator,
+    "StyleGAN-like (after Karras et al. 2019): a mapping network z → w and a synthesis network styled "
+    "by w (per-channel styles), with the DCGAN discriminator; square images of side 8 to 64",
+    supports=_dcgan_supports,
+    default_kwargs=style_kwargs,
+)
+
+
 @hookimpl
 def ganlens_register_architectures() -> list[ArchitectureInfo]:
-    return [MLP, DCGAN, CMLP, CDCGAN]
+    return [MLP, DCGAN, CMLP, CDCGAN, STYLE]

@@ -414,7 +414,7 @@ def gan_from_modules(
         generator, latent, data, discriminator, num_classes=k,
         metadata=metadata, device=options.device, output_select=_selection(options),
         output_channels_last=channels_last, conditional=conditional,
-        d_conditional=d_conditional, label_format=fmt, **reading,
+        d_conditional=d_conditional, label_format=fmt, mapping=options.mapping, **reading,
     )
 
 

@@ -86,6 +86,8 @@ def ganlens_load_checkpoint(source: CheckpointSource, options: LoadOptions,
         raise CheckpointError(f"{source.path}: the checkpoint is corrupted: a ganlens checkpoint "
                               f"of format {version} carries its sha256, and this one does not")
     gan = gan_from_native(payload, source.path, options.device, host.architectures)
+    if options.mapping is not None:
+        gan.use_mapping(options.mapping)
     if options.d_train_mode and gan.discriminator is not None:
         gan.d_train_mode = True
         gan.d_note = "run in train mode as asked (--d-train-mode)"

@@ -62,6 +62,8 @@ class LoadOptions:
             conditional too.
         label_format: ``auto`` (found by probing: class indices, else one-hot), ``index`` or
             ``onehot``.
+        mapping: the dotted name of the generator's mapping network (z → w), for a
+            StyleGAN-like generator whose submodules are not called ``mapping``/``synthesis``.
     """
 
     arch: str | None = None
@@ -84,6 +86,7 @@ class LoadOptions:
     num_classes: int | None = None
     conditional: bool | None = None
     label_format: str = "auto"
+    mapping: str | None = None
 
 
 class CheckpointSource:

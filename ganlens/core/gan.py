@@ -21,6 +21,11 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")
 LABEL_FORMATS = ("index", "onehot")
 """How a conditional network takes its labels: class indices (an ``nn.Embedding``) or one-hot
 vectors (concatenated to z or x)."""
+MAPPING_NAMES = ("mapping", "synthesis")
+"""A generator with direct submodules of these names is StyleGAN-like: z → mapping → w →
+synthesis, and its latent analyses can also run in W."""
+W_MEAN_SAMPLES = 10_000
+W_MEAN_SEED = 4_242
 LABEL_SALT = 1_000_003
 """Labels of the latents of seed s are drawn with seed s + LABEL_SALT, a stream of their own."""
 DATA_KINDS = ("image", "vector")
@@ -195,6 +200,11 @@ class GAN:
         output_channels_last: the generator returns images as (B, H, W, C).
         d_train_mode: run the discriminator in train mode (dropout on, batch-norm batch
             statistics), as during training; the default is eval mode.
+        mapping: the dotted name, inside the generator, of a mapping network z → w whose
+            output the rest of the generator (the synthesis) reads; None: found when the
+            generator has direct submodules ``mapping`` and ``synthesis``, else none.
+        truncation: ψ of the truncation trick: every w becomes w̄ + ψ (w − w̄), w̄ the mean of
+            10,000 mapped latents; 1 (the default) changes nothing. Needs a mapping network.
         conditional: the generator takes ``(z, y)``: a label per latent.
         d_conditional: the discriminator takes ``(x, y)``.
         label_format: how the networks take labels, one of :data:`LABEL_FORMATS`.
@@ -223,8 +233,20 @@ class GAN:
     conditional: bool = False
     d_conditional: bool = False
     label_format: str = "index"
+    mapping: str | None = None
+    truncation: float = 1.0
+    _w_mean: torch.Tensor | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        children = dict(self.generator.named_children())
+        if self.mapping is None and all(n in children for n in MAPPING_NAMES):
+            self.mapping = "mapping"
+        self.use_mapping(self.mapping)
+        if not 0 < self.truncation <= 1:
+            raise InputError(f"truncation must be in (0, 1], got {self.truncation}")
+        if self.truncation != 1.0 and self.mapping is None:
+            raise InputError("truncation needs a mapping network (--mapping MODULE), and this "
+                             "generator has none")
         if self.label_format not in LABEL_FORMATS:
             raise InputError(f"label_format must be one of {', '.join(LABEL_FORMATS)}, got "
                              f"{self.label_format!r}")
@@ -324,13 +346,25 @@ class GAN:
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """One differentiable generator call on ``gan.device``, output shaped like the data;
         ``y``: the class labels of a conditional generator (required there, ignored else)."""
+        if self.truncation == 1.0:
+            return self._shape_output(self._raw_forward(z, y))
+        w_bar, psi = self.w_mean().to(self.device), self.truncation
+        handle = self._mapping_module().register_forward_hook(
+            lambda _m, _i, out: w_bar + psi * (out - w_bar))
+        try:
+            return self._shape_output(self._raw_forward(z, y))
+        finally:
+            handle.remove()
+
+    def _raw_forward(self, z: torch.Tensor, y: torch.Tensor | None) -> Any:
         z = z.to(self.device)
         if z.shape[1:] != self.latent.shape:
             z = z.reshape(z.shape[0], *self.latent.shape)
         if self.conditional:
-            raw = self.generator(z, self.condition(y, z.shape[0]))
-        else:
-            raw = self.generator(z)
+            return self.generator(z, self.condition(y, z.shape[0]))
+        return self.generator(z)
+
+    def _shape_output(self, raw: Any) -> torch.Tensor:
         out = select_output(raw, self.output_select)
         if self.output_channels_last and out.ndim == 4:
             out = out.permute(0, 3, 1, 2)
@@ -342,6 +376,75 @@ class GAN:
                 )
             out = out.reshape(out.shape[0], *self.data.shape)
         return out
+
+    # -- the W space of a mapping network ---------------------------------------------------
+    def use_mapping(self, name: str | None) -> None:
+        """Take the generator's submodule ``name`` (dotted) as its mapping network z → w."""
+        if name is not None:
+            try:
+                self.generator.get_submodule(name)
+            except AttributeError as exc:
+                have = ", ".join(n for n, _ in self.generator.named_modules() if n) or "none"
+                raise InputError(f"the generator has no module {name!r} to use as its mapping "
+                                 f"network; its modules: {have[:300]}") from exc
+        self.mapping = name
+        self._w_mean = None
+
+    @property
+    def has_mapping(self) -> bool:
+        return self.mapping is not None
+
+    def _mapping_module(self) -> nn.Module:
+        if self.mapping is None:
+            raise InputError("this generator has no mapping network (give --mapping MODULE)")
+        return self.generator.get_submodule(self.mapping)
+
+    def map(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """w = mapping(z) (before truncation), differentiable, on the device: G runs up to its
+        mapping network and stops there."""
+        seen: list[torch.Tensor] = []
+
+        class _Stop(Exception):
+            pass
+
+        def grab(_m: nn.Module, _i: Any, out: torch.Tensor) -> None:
+            seen.append(out)
+            raise _Stop
+
+        handle = self._mapping_module().register_forward_hook(grab)
+        try:
+            self._raw_forward(z, y)
+        except _Stop:
+            pass
+        finally:
+            handle.remove()
+        if not seen:
+            raise InputError(f"the generator never called its mapping network {self.mapping!r}")
+        return seen[0]
+
+    def synthesize(self, w: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """G's output with the mapping network's output replaced by ``w`` (one per sample):
+        the synthesis alone, shaped like the data; differentiable."""
+        w = w.to(self.device)
+        handle = self._mapping_module().register_forward_hook(lambda _m, _i, _o: w)
+        try:
+            z = torch.zeros((w.shape[0], *self.latent.shape), device=self.device)
+            return self._shape_output(self._raw_forward(z, y))
+        finally:
+            handle.remove()
+
+    def w_mean(self) -> torch.Tensor:
+        """w̄, the mean of the mapping network's outputs on 10,000 latents of a fixed seed."""
+        if self._w_mean is None:
+            z = self.latent.sample(W_MEAN_SAMPLES, W_MEAN_SEED)
+            y = self.labels(W_MEAN_SAMPLES, W_MEAN_SEED)
+            total = None
+            with torch.no_grad():
+                for zb, yb in self.paired_batches(z, y):
+                    part = self.map(zb, yb).double().sum(0)
+                    total = part if total is None else total + part
+            self._w_mean = (total / W_MEAN_SAMPLES).float()
+        return self._w_mean
 
     @property
     def d_is_probabilistic(self) -> bool:
@@ -431,5 +534,7 @@ class GAN:
             "d_conditional": self.d_conditional,
             "label_format": self.label_format if self.conditional or self.d_conditional else None,
             "conditioning": self.metadata.get("conditioning"),
+            "mapping": self.mapping,
+            "truncation": self.truncation if self.mapping is not None else None,
             "device": str(self.device),
         }

@@ -411,6 +411,7 @@ def analyze(
     real_samples: int | None = None,
     held_out: str | Path | Dataset | None = None,
     label_distribution: str = "uniform",
+    truncation: float | None = None,
     host: PluginHost,
 ) -> Report:
     """Analyze a GAN (or a checkpoint path) with the selected analyzers and return the Report.
@@ -439,6 +440,8 @@ def analyze(
             split the checkpoint records (``ganlens train --holdout``), when it applies.
         label_distribution: a conditional GAN's labels: ``uniform`` over its classes, or
             ``real`` (the real data's class frequencies).
+        truncation: ψ of the truncation trick for a generator with a mapping network
+            (0 < ψ ≤ 1; None keeps the GAN's, 1 by default).
         host: the plugin host: analyzers, loaders, datasets, feature spaces, writers, settings.
     """
     t_start = time.perf_counter()
@@ -456,6 +459,8 @@ def analyze(
     if label_distribution not in LABEL_DISTRIBUTIONS:
         raise OptionError(f"label_distribution {label_distribution!r}: expected one of "
                           f"{', '.join(LABEL_DISTRIBUTIONS)}")
+    if truncation is not None and not 0 < truncation <= 1:
+        raise OptionError(f"truncation must be in (0, 1], got {truncation}")
     chosen = resolve_analyzers(host, analyzers, skip, options)
     ckpt_meta: dict[str, Any] | None = None
     if isinstance(gan_or_path, GAN):
@@ -470,6 +475,11 @@ def analyze(
         path = Path(gan_or_path)
         ckpt_meta = {"path": str(path), "name": path.name, "sha256": sha256_file(path),
                      "format": gan.metadata.get("format")}
+    if truncation is not None:
+        if not gan.has_mapping:
+            raise InputError("--truncation needs a generator with a mapping network (--mapping "
+                             "MODULE); this one has none")
+        gan.truncation = float(truncation)
     rd = resolve_real(gan, real, seed=seed, samples=samples, host=host,
                       real_resize=real_resize, real_samples=real_samples, held_out=held_out)
     real_ds, real_reason = rd.real, rd.reason
