@@ -243,7 +243,7 @@ def test_no_import_from_a_lower_layer_to_a_higher_one(ganlens_graph):
 
 def test_plugins_import_only_the_public_api():
     roots = [*_packages(ROOT / "plugins"), *_packages(ROOT / "examples" / "custom_analyzer")]
-    assert len(roots) == 8  # the seven built-in analyzers and the example
+    assert len(roots) == 10  # the nine built-in analyzers and the example
     assert non_public_imports(roots, PUBLIC_MODULES, set(ganlens.__all__)) == []
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from .errors import OptionError
 from .fileio import atomic_write_bytes
 from .schema import SCHEMA_VERSION
-from .section import LEVELS, Finding, Section, level_rank, to_jsonable
+from .section import LEVELS, Finding, Section, Table, level_rank, to_jsonable
 
 SCHEMA = "ganlens-report"
 DEFAULT_FORMATS = ("html", "json")
@@ -75,6 +75,12 @@ class Report:
         items = [(s, f) for s in self.sections for f in s.findings
                  if level_rank(f.level) >= level_rank(min_level)]
         return sorted(items, key=lambda sf: -level_rank(sf[1].level))
+
+    @property
+    def featured_tables(self) -> list[tuple[Section, Table]]:
+        """The tables that analyzers marked ``featured`` (shown at the top of the report), with
+        their sections, in the order the sections ran."""
+        return [(s, t) for s in self.sections if s.status == "ok" for t in s.tables if t.featured]
 
     @property
     def failed(self) -> list[Section]:

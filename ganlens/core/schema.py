@@ -20,7 +20,8 @@ A section::
     metric_info                {key: {description, good}}: what it measures, what good looks like
     findings                   [{level: info|warning|alert, message, metric, value, threshold}]
     figures                    [{name, title, caption, file}]: file is relative to report.json
-    tables                     [{name, title, columns, rows, caption}]
+    tables                     [{name, title, columns, rows, caption, featured}]: a featured
+                               table is also shown at the top of the report
     duration_s                 seconds (absent when timings are excluded)
 
 Numbers that are not finite are written as the strings ``"NaN"``, ``"Infinity"`` and

@@ -102,13 +102,18 @@ class Figure:
 
 @dataclass
 class Table:
-    """A small table: column names and rows of plain values."""
+    """A small table: column names and rows of plain values.
+
+    A ``featured`` table is one a reader should see first (the numbers to report, say): the
+    report writers show it at the top of the report, above the sections, as well as in its
+    section."""
 
     name: str
     title: str
     columns: list[str]
     rows: list[list[Any]]
     caption: str = ""
+    featured: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +122,7 @@ class Table:
             "columns": list(self.columns),
             "rows": to_jsonable(self.rows),
             "caption": self.caption,
+            "featured": self.featured,
         }
 
 
@@ -178,8 +184,9 @@ class Section:
         return item
 
     def table(self, name: str, title: str, columns: list[str], rows: list[list[Any]],
-              caption: str = "") -> Table:
-        item = Table(name, title, list(columns), [list(r) for r in rows], caption)
+              caption: str = "", *, featured: bool = False) -> Table:
+        """Add a table; ``featured=True`` also shows it at the top of the report."""
+        item = Table(name, title, list(columns), [list(r) for r in rows], caption, featured)
         self.tables.append(item)
         return item
 

@@ -106,8 +106,8 @@ def resolve_analyzers(
 
 def _order(host: PluginHost):
     # Built-in analyzers first in a reading order, then third-party ones by name.
-    preferred = ["samples", "training", "mode_collapse", "image_stats", "activations",
-                 "attributions", "latent"]
+    preferred = ["samples", "training", "mode_collapse", "conditioning", "scores",
+                 "image_stats", "activations", "attributions", "latent"]
 
     def key(name: str) -> tuple[int, str]:
         return (preferred.index(name) if name in preferred else len(preferred), name)

@@ -38,6 +38,9 @@ def render(report) -> str:
     ckpt = (meta.get("checkpoint") or {}).get("path") or "(in memory)"
     lines += [f"Checkpoint: {_code(ckpt)} · seed {meta.get('seed')} · {meta.get('samples')} samples "
               f"· device {meta.get('device')}", ""]
+    for s, t in report.featured_tables:
+        lines += [f"## {_cell(t.title)}", "", f"From {_cell(s.title)} ({_code(s.name)}).", ""]
+        lines += _table(t)
     findings = report.findings("info")
     lines += ["## Findings", ""]
     if findings:
@@ -68,11 +71,16 @@ def render(report) -> str:
             lines += [f"### {_cell(fig.title)}", "", f"![{_cell(fig.title)}]({fig.file})", "",
                       _cell(fig.caption), ""]
         for t in s.tables:
-            lines += [f"### {_cell(t.title)}", "", "| " + " | ".join(map(_cell, t.columns)) + " |",
-                      "|" + "---|" * len(t.columns)]
-            lines += ["| " + " | ".join(_cell(format_value(c)) for c in row) + " |" for row in t.rows]
-            lines += ["", _cell(t.caption), ""]
+            lines += [f"### {_cell(t.title)}", ""]
+            lines += _table(t)
     return "\n".join(lines) + "\n"
+
+
+def _table(t) -> list[str]:
+    """A table's Markdown lines: header, rule, rows, caption, blank line."""
+    lines = ["| " + " | ".join(map(_cell, t.columns)) + " |", "|" + "---|" * len(t.columns)]
+    lines += ["| " + " | ".join(_cell(format_value(c)) for c in row) + " |" for row in t.rows]
+    return [*lines, "", _cell(t.caption), ""]
 
 
 @hookimpl
