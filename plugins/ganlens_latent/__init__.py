@@ -11,6 +11,9 @@
 - for a conditional GAN G(z, y): interpolations within a class (y fixed, z moves) and between
   classes at a fixed z (y switched, or interpolated for one-hot labels), with how much each
   changes the output; every extra pass carries the labels of its latents.
+- for a StyleGAN-like generator (a mapping network z → w): path length and strips along lines
+  in W with their ratio to z's, GANSpace in W, the truncation in use, w's statistics and a
+  truncation sweep (diversity and fidelity by ψ).
 
 Like every built-in analyzer it uses only ganlens's public API, and umap is imported only when
 an embedding is computed.

@@ -8,7 +8,7 @@ from typing import Literal
 import ganlens
 from ganlens.errors import OptionError
 
-from . import keys
+from . import keys, wspace
 from .conditional import analyze_conditional
 from .directions import analyze_directions
 from .encoder import analyze_encoder
@@ -35,7 +35,9 @@ class Latent(ganlens.Analyzer):
     @dataclass
     class Options:
         parts: list[str] = field(default_factory=lambda: list(keys.PARTS))
-        """What to compute, any of: umap, interpolation, directions, surrogate, encoder."""
+        """What to compute, any of: umap, interpolation, directions, surrogate, encoder,
+        truncation (the last, and the W-space halves of interpolation and directions, only for a
+        generator with a mapping network)."""
         points: int = ganlens.option(1000, ge=4)
         """Points per UMAP view (the first of the shared pass); real and fake views use half
         of each."""
@@ -85,6 +87,11 @@ class Latent(ganlens.Analyzer):
         """Encoder minibatch size."""
         worst: int = ganlens.option(8, ge=0)
         """Worst-reconstructed real samples shown."""
+        truncation_psis: list[float] = field(default_factory=lambda: [1.0, 0.7, 0.5])
+        """Generators with a mapping network: the truncation psi of the sweep (each in [0, 1];
+        the GAN's own psi is always added)."""
+        truncation_samples: int = ganlens.option(256, ge=2)
+        """Latents of the truncation sweep (each synthesised at every psi)."""
 
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
@@ -109,20 +116,36 @@ class Latent(ganlens.Analyzer):
         section = self.new_section()
         opts = self.options
         parts = set(opts.parts)
+        in_w = ctx.gan.has_mapping  # a StyleGAN-like generator: the W space too
         if "umap" in parts:
             latent_view(ctx, section, opts)
             features_view(ctx, section, opts)
             real_fake_view(ctx, section, opts)
         if "interpolation" in parts:
-            analyze_paths(ctx, section, opts)
+            paths = analyze_paths(ctx, section, opts)
+            if in_w and paths is not None:
+                with wspace.guarded(section, "interpolation smoothness"):
+                    wspace.analyze_w_paths(ctx, section, opts, paths)
             if ctx.conditional:
                 analyze_conditional(ctx, section, opts)
         if "directions" in parts:
             analyze_directions(ctx, section, opts)
+            if in_w:
+                with wspace.guarded(section, "GANSpace directions"):
+                    wspace.analyze_w_directions(ctx, section, opts)
         if "surrogate" in parts:
             analyze_surrogate(ctx, section, opts)
         if "encoder" in parts:
             analyze_encoder(ctx, section, opts, with_umap="umap" in parts)
+        if "truncation" in parts:
+            if in_w:
+                with wspace.guarded(section, "the truncation sweep"):
+                    wspace.analyze_truncation(ctx, section, opts)
+            elif set(opts.parts) != set(keys.PARTS):  # asked for by name
+                wspace.skip_note(section)
+        if in_w:
+            with wspace.guarded(section, "the statistics of w"):
+                wspace.analyze_w_statistics(ctx, section)
         section.summary = summary(section)
         return section
 
@@ -139,6 +162,10 @@ def check_options(opts: Latent.Options) -> None:
                           f"latent.path_steps ({opts.path_steps}), got {opts.jump_factor}")
     if not opts.layer:
         raise OptionError("option latent.layer: expected auto, none or a module name of G")
+    psis = list(opts.truncation_psis)
+    if not psis or any(not isinstance(v, (int, float)) or not 0 <= v <= 1 for v in psis):
+        raise OptionError(f"option latent.truncation_psis: expected a comma-separated list of "
+                          f"numbers from 0 to 1, got {','.join(map(str, psis)) or 'nothing'}")
 
 
 def summary(section: ganlens.Section) -> str:
@@ -150,6 +177,8 @@ def summary(section: ganlens.Section) -> str:
                      if len(trusts) > 1 else f"UMAP trustworthiness {trusts[0]:.2f}")
     if m.get(keys.PPL) is not None:
         parts.append(f"PPL {m[keys.PPL]:.3g}, {m[keys.JUMP_FRACTION]:.0%} of paths jump")
+    if m.get(keys.W_PPL_RATIO) is not None:
+        parts.append(f"path length in W {m[keys.W_PPL_RATIO]:.2g}x that in z")
     if m.get(keys.COND_RATIO) is not None:
         parts.append(f"the class changes samples {m[keys.COND_RATIO]:.2g}x more than z")
     if m.get(keys.SURROGATE_R2) is not None:

@@ -56,6 +56,21 @@ def step_ratios(features: torch.Tensor) -> np.ndarray:
 
 
 @dataclass
+class PathResult:
+    """What the z-space statistics measured, for the same statistics in W to reuse: the
+    feature space, the path kind, the pairs' end points and labels, the PPL's t and values."""
+
+    space: Space
+    kind: str
+    z0: torch.Tensor
+    z1: torch.Tensor
+    t: torch.Tensor
+    labels: torch.Tensor | None
+    values: np.ndarray
+    ppl: float
+
+
+@dataclass
 class Space:
     """A feature space to measure distances in: its name, description and embedding."""
 
@@ -80,14 +95,16 @@ def resolve_space(ctx: ganlens.AnalysisContext, name: str) -> Space:
     return Space(name, info.description, lambda x: ctx.embed(fn, x).reshape(len(x), -1))
 
 
-def analyze_paths(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any) -> None:
+def analyze_paths(ctx: ganlens.AnalysisContext, section: ganlens.Section,
+                  opts: Any) -> PathResult | None:
+    """The z-space smoothness statistics and figures; what they measured (None: skipped)."""
     gan = ctx.gan
     try:
         space = resolve_space(ctx, opts.features)
     except FeatureUnavailable as exc:
         section.finding("info", f"interpolation smoothness skipped: feature space "
                                 f"{opts.features!r} is unavailable ({exc})")
-        return
+        return None
     kind = path_kind(opts.interpolation, gan)
     p, s, eps = opts.paths, opts.path_steps, opts.epsilon
     ends = ctx.latents_for(2 * p, "latent/interpolation").reshape(2 * p, -1).float()
@@ -144,7 +161,9 @@ def analyze_paths(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: 
                         value=float(jumps.mean()), threshold=0.25)
     _strip_figure(ctx, section, x[n_ppl + n_path :], q,
                   None if pair_y is None else pair_y[:q])
-    _smoothness_figure(section, ppl_values, ppl, ratios, opts.jump_factor, space.name, eps, kind)
+    _smoothness_figure(section, ppl_values, ppl, ratios, opts.jump_factor, space.name, eps, kind,
+                       w_note=gan.has_mapping)
+    return PathResult(space, kind, z0, z1, t, pair_y, ppl_values, ppl)
 
 
 def _strip_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, x: torch.Tensor,
@@ -184,7 +203,8 @@ def _strip_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, x: tor
 
 
 def _smoothness_figure(section: ganlens.Section, values: np.ndarray, ppl: float,
-                       ratios: np.ndarray, factor: float, space: str, eps: float, kind: str) -> None:
+                       ratios: np.ndarray, factor: float, space: str, eps: float, kind: str,
+                       w_note: bool = False) -> None:
     fig, (ax1, ax2) = panels(2, 4.8, 3.6)
     logv = np.log10(np.clip(values, 1e-30, None))
     ax1.hist(logv, bins=30, color="tab:blue", alpha=0.8)
@@ -207,5 +227,8 @@ def _smoothness_figure(section: ganlens.Section, values: np.ndarray, ppl: float,
                 "perceptual path length of Karras et al. 2019); a long right tail means some places "
                 "in the latent space change the output abruptly. Right: each path's largest step "
                 "over its mean step (1: even change; the number of steps: all change in one "
-                "step); paths right of the red line have a jump.",
+                "step); paths right of the red line have a jump."
+                + (" These paths are in z, the generator's input; the same statistics in W, the "
+                   "mapping network's output, are in the figure 'w_interpolation_smoothness'."
+                   if w_note else ""),
     )
