@@ -230,3 +230,42 @@ def test_an_acgan_discriminator_with_a_sigmoid_head_reads_probabilities(tmp_path
     with torch.no_grad():
         p = d(x)[0].reshape(-1)
     assert torch.allclose(gan.discriminate(x), torch.logit(p), atol=1e-5)
+
+
+def test_an_acgan_class_head_labels_classes_when_the_real_data_have_none(tmp_path):
+    """D's class head says "bright" (1) or "dark" (0) by the mean pixel; G makes only dark
+    images: class coverage, labelled by the head, finds one of the two classes, and says who
+    labelled."""
+    from torch import nn
+
+    from conftest import load_module_file
+
+    (tmp_path / "ac2.py").write_text(
+        "import torch\nfrom torch import nn\n"
+        "class G(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__(); self.fc = nn.Linear(4, 64)\n"
+        "    def forward(self, z):\n"
+        "        return -0.5 - 0.1 * torch.sigmoid(self.fc(z)).view(-1, 1, 8, 8)\n"
+        "class D(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__(); self.fc = nn.Linear(64, 1)\n"
+        "    def forward(self, x):\n"
+        "        m = x.flatten(1).mean(1, keepdim=True)\n"
+        "        return self.fc(x.flatten(1)), torch.cat([-m, m], 1)\n")
+    mod = load_module_file(tmp_path / "ac2.py", "ac2_arch")
+    torch.save(mod.G().state_dict(), tmp_path / "g.pth")
+    torch.save(mod.D().state_dict(), tmp_path / "d.pth")
+    gan = ganlens.load(tmp_path / "g.pth", arch=f"{tmp_path / 'ac2.py'}:G",
+                       discriminator=tmp_path / "d.pth",
+                       discriminator_arch=f"{tmp_path / 'ac2.py'}:D")
+    assert gan.d_aux_classes == 2 and "class head" in gan.d_note
+    real = ganlens.testing.random_images(200)  # no labels; mean pixel either side of 0
+    real.x[:100] = real.x[:100].abs()
+    real.x[100:] = -real.x[100:].abs()
+    ModeCollapse = ganlens.available_analyzers()["mode_collapse"]
+    section = ModeCollapse(bootstrap=0, figures=False).run(gan, real=real, samples=100)
+    m = section.metrics
+    assert m["class_labeller"] == "discriminator class head"
+    assert m["classes_covered"] == 1 and m["classes_total"] == 2
+    assert m["classes_covered_baseline"] == 2
+    assert any("auxiliary class head" in f.message for f in section.findings)
+    assert isinstance(gan.discriminator, nn.Module)

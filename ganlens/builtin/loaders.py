@@ -322,9 +322,15 @@ def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOp
     finally:
         for h in hooks:
             h.remove()
+    aux = None
     if isinstance(out, (tuple, list)):
         notes.append(f"it returns {len(out)} outputs (an auxiliary-classifier D); the first is "
                      "read as its score")
+        head = out[1] if len(out) > 1 else None
+        if isinstance(head, torch.Tensor) and head.ndim == 2 and head.shape[1] >= 2:
+            aux = int(head.shape[1])
+            notes.append(f"the second, {aux} values per sample, is its class head (it labels "
+                         "samples for class coverage when the real data have no labels)")
         out = out[0]
     # The module whose output is the score itself (e.g. the Sigmoid of an AC-GAN's adversarial
     # head, registered before its class head), else the last leaf.
@@ -371,7 +377,7 @@ def read_discriminator(discriminator: nn.Module, data: DataSpec, options: LoadOp
                      "running statistics; --d-train-mode for train mode)")
     return {"d_output": kind, "d_flatten": flatten, "d_real_index": real_index,
             "d_two_class_probabilities": probs and kind == "two-class",
-            "d_train_mode": bool(options.d_train_mode),
+            "d_train_mode": bool(options.d_train_mode), "d_aux_classes": aux,
             "d_note": "; ".join(notes)}
 
 

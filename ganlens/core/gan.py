@@ -200,6 +200,8 @@ class GAN:
         output_channels_last: the generator returns images as (B, H, W, C).
         d_train_mode: run the discriminator in train mode (dropout on, batch-norm batch
             statistics), as during training; the default is eval mode.
+        d_aux_classes: for an auxiliary-classifier D returning ``(score, class logits)``, the
+            number of classes of its class head (read with :meth:`class_logits`), else None.
         mapping: the dotted name, inside the generator, of a mapping network z → w whose
             output the rest of the generator (the synthesis) reads; None: found when the
             generator has direct submodules ``mapping`` and ``synthesis``, else none.
@@ -235,6 +237,7 @@ class GAN:
     label_format: str = "index"
     mapping: str | None = None
     truncation: float = 1.0
+    d_aux_classes: int | None = None
     _w_mean: torch.Tensor | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -477,6 +480,23 @@ class GAN:
             out = torch.logit(out.clamp(1e-6, 1 - 1e-6))
         return out
 
+    def class_logits(self, x: torch.Tensor, y: torch.Tensor | None = None, *,
+                     batch_size: int | None = None) -> torch.Tensor:
+        """The class logits of an auxiliary-classifier D (the second of its outputs), in
+        batches without gradients, on the CPU."""
+        if self.discriminator is None or not self.d_aux_classes:
+            raise InputError("this discriminator has no auxiliary class head")
+        outs = []
+        with torch.no_grad():
+            for xb, yb in self.paired_batches(x, y, batch_size):
+                xb = xb.to(self.device)
+                if self.d_flatten:
+                    xb = xb.reshape(xb.shape[0], -1)
+                out = (self.discriminator(xb, self.condition(yb, xb.shape[0], "discriminator"))
+                       if self.d_conditional else self.discriminator(xb))
+                outs.append(out[1].reshape(xb.shape[0], -1).float().cpu())
+        return torch.cat(outs) if outs else torch.empty(0, self.d_aux_classes)
+
     def batches(self, x: torch.Tensor, batch_size: int | None = None) -> Iterator[torch.Tensor]:
         bs = batch_size or self.batch_size
         for start in range(0, x.shape[0], bs):
@@ -529,6 +549,7 @@ class GAN:
             "discriminator_parameters": n_d,
             "d_output": self.d_output,
             "d_read_as": self.d_note or None,
+            "d_aux_classes": self.d_aux_classes,
             "num_classes": self.num_classes,
             "conditional": self.conditional,
             "d_conditional": self.d_conditional,

@@ -145,6 +145,8 @@ class ModeCollapse(ganlens.Analyzer):
     def _classes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section,
                  skipped: list[verdict.NotComputed]) -> Counted | None:
         if ctx.real.labels is None:
+            if ctx.gan.d_aux_classes and not ctx.gan.d_conditional:
+                return self._head_classes(ctx, section)
             skipped.append(verdict.NotComputed("class metrics", "the real data have no labels",
                                                "no labels"))
             return None
@@ -201,6 +203,47 @@ class ModeCollapse(ganlens.Analyzer):
             fake.covered, fake.classes_covered, fake.classes_total, base.classes_covered, n,
             n_base, f"a class is covered by at least {min_fake} sample(s) (the classifier's "
                     f"error rate × N, at least {o.min_samples_per_mode})",
+        )
+
+    def _head_classes(self, ctx: ganlens.AnalysisContext, section: ganlens.Section) -> Counted:
+        """Class coverage with an auxiliary-classifier D's class head as the labeller, for real
+        data without labels: fakes, the real data and a real baseline of N are all labelled by
+        it. Its accuracy cannot be measured without labels, so the coverage rule is the plain
+        minimum count, and the report says where the labels came from."""
+        o = self.options
+        n, k = ctx.n_samples, int(ctx.gan.d_aux_classes)
+        n_base = min(n, len(ctx.real))
+        labels_real = ctx.gan.class_logits(ctx.real.x).argmax(1)
+        labels_fake = ctx.gan.class_logits(ctx.fakes).argmax(1)
+        ctx.record_pass("discriminator", 2, len(ctx.real) + n)
+        fake = class_coverage(labels_fake, labels_real, k, min_count=o.min_samples_per_mode)
+        base = class_coverage(labels_real[:n_base], labels_real, k,
+                              min_count=o.min_samples_per_mode)
+        section.metric("class_labeller", "discriminator class head",
+                       "what labelled the samples: the real data have no labels, and the "
+                       "discriminator's auxiliary class head (an AC-GAN) does it")
+        section.metric(CLASSES_COVERED, fake.classes_covered,
+                       f"classes D's class head finds at least {o.min_samples_per_mode} times "
+                       "among the samples",
+                       f"all {fake.classes_total} (the real baseline covers {base.classes_covered})")
+        section.metric(CLASSES_TOTAL, fake.classes_total,
+                       "classes D's class head finds in the real data")
+        section.metric(CLASS_KL, fake.class_kl,
+                       "KL(fake ‖ real) of the class histograms under D's class head, in bits",
+                       f"near 0, like the real baseline {base.class_kl:.3f}")
+        section.metric(CLASSES_COVERED + "_baseline", base.classes_covered,
+                       f"classes covered by {n_base} real samples under the same rule")
+        section.metric(CLASS_KL + "_baseline", base.class_kl,
+                       f"class-histogram KL of {n_base} real samples labelled by D's class head")
+        section.finding("info", "class coverage uses the discriminator's auxiliary class head "
+                        "as its labeller (the real data have no labels); D trained that head "
+                        "alongside G, and its accuracy cannot be measured here, so read the "
+                        "class counts as D's view of the classes")
+        return Counted(
+            "class", [str(i) for i in range(k)], fake.counts, fake.real_counts, base.counts,
+            fake.covered, fake.classes_covered, fake.classes_total, base.classes_covered, n,
+            n_base, f"a class is covered by at least {o.min_samples_per_mode} sample(s) as "
+                    "labelled by D's class head",
         )
 
     # -- feature space ------------------------------------------------------------------------
