@@ -156,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="convert real images of another size or channel count (grey, RGB, RGBA, "
                         "mixed) to the generator's shape: resize (antialiased) or crop (centre)")
     a.add_argument("--real-samples", type=_positive, metavar="N",
-                   help="the most real samples used (default max(10000, 2N)); a large image "
-                        "folder is sampled when read, not loaded whole")
+                   help="the most real samples used (default max(10000, 2N)); a larger image "
+                        "folder, IDX, .npy or .npz source is sampled when read, not loaded whole")
     a.add_argument("--held-out", metavar="DATASET|PATH",
                    help="real data the GAN never trained on (a test split): D is scored on "
                         "them and the data-copying tests use them (default: the held-out split "

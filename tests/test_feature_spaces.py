@@ -14,10 +14,9 @@ def _rows(x: torch.Tensor) -> set[bytes]:
     return {row.numpy().tobytes() for row in x.reshape(len(x), -1)}
 
 
-def test_the_classifier_space_holds_only_reals_its_embedding_never_trained_on(digits, tmp_path):
+def test_the_classifier_space_holds_only_reals_its_embedding_never_trained_on(digits):
     gan = tiny_image_gan(8, 1, 8)
-    host = ganlens.make_host(cache_dir=tmp_path)
-    ctx = ganlens.context(gan, real=digits, samples=64, seed=0, progress=False, host=host)
+    ctx = ganlens.context(gan, real=digits, samples=64, seed=0, progress=False)
     fs = ctx.features("classifier")
     folds = C.fold_of(ctx.real.x)
     assert torch.equal(fs.real_index, torch.nonzero(folds == 1).reshape(-1))

@@ -87,3 +87,29 @@ def test_a_bad_holdout_fraction_is_refused(ring):
 def test_held_out_data_of_another_shape_are_refused(ring_run):
     with pytest.raises(ganlens.errors.DatasetError, match="held-out data"):
         ganlens.context(ring_run.checkpoint, held_out="digits", samples=50, progress=False)
+
+
+def test_a_sample_of_the_training_file_keeps_the_held_out_rows_it_holds(tmp_path):
+    """--real-samples reads a sample of a large file; the split names rows of the whole file,
+    and the sample keeps those it holds as held out."""
+    import numpy as np
+
+    from ganlens.engine.runner import resolve_real
+
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(300, 1, 8, 8, generator=gen) * 255).to(torch.uint8).numpy()
+    np.save(tmp_path / "imgs.npy", x)
+    run = ganlens.train(tmp_path / "imgs.npy", epochs=1, seed=2, batch_size=100, holdout=0.2,
+                        out_dir=tmp_path / "run", progress=False)
+    full = ganlens.load_dataset(tmp_path / "imgs.npy")
+    held = _rows(full.x[held_out_rows(300, 0.2, 2)])
+    gan = ganlens.load(run.checkpoint)
+    rd = resolve_real(gan, tmp_path / "imgs.npy", seed=3, samples=40, real_samples=120,
+                      host=ganlens.make_host())
+    assert rd.full.options["sampled"] and len(rd.full) == 120
+    assert rd.held_out is not None and _rows(rd.held_out.x) <= held
+    assert not (_rows(rd.train.x) & held)
+    assert 5 < len(rd.held_out) < 45  # about 20% of the 120 sampled rows
+    report = ganlens.analyze(run.checkpoint, real=tmp_path / "imgs.npy", analyzers=["samples"],
+                             samples=40, seed=3, real_samples=120, progress=False)
+    assert report.metadata["real_data"]["held_out"]["num_samples"] == len(rd.held_out)

@@ -156,7 +156,8 @@ FAST = {
     "latent": {},
     "attributions": {},
     "activations": {},
-    "mode_collapse": {},
+    "mode_collapse": {"bootstrap": 100},
+    "scores": {"bootstrap": 5, "kid_subsets": 10},
 }
 
 

@@ -36,6 +36,8 @@ class Dataset:
         modes: (K, d) known mode centres (mixtures), or None.
         mode_std: the std of every mode, or None.
         class_names: names of the label values, when known.
+        source_rows: for a sample of a larger source (``--real-samples``), the row of the
+            source each sample is; None when the data are the whole source.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Dataset:
     modes: torch.Tensor | None = None
     mode_std: float | None = None
     class_names: list[str] | None = None
+    source_rows: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -79,7 +82,7 @@ class Dataset:
             self.name, self.x[idx], self.spec,
             None if self.labels is None else self.labels[idx],
             self.source, digest, dict(self.options), self.modes, self.mode_std,
-            self.class_names,
+            self.class_names, None if self.source_rows is None else self.source_rows[idx],
         )
 
     def split(self, fraction: float = 0.5, seed: int = 0) -> tuple[Dataset, Dataset]:

@@ -99,15 +99,17 @@ class DatasetFormatInfo:
             N×d, int64 labels or None, and a digest of the content.
         description: one line for ``ganlens plugins`` and for the error that lists formats.
         read_sample: optional, for sources too large to load whole: ``read_sample(path, n,
-            seed) -> (x, labels, sha256, total)``, ``n`` items chosen at random with ``seed``
-            (all of them when there are fewer) and how many the source holds.
+            seed) -> (x, labels, sha256, total[, rows])``, ``n`` items chosen at random with
+            ``seed`` (all of them when there are fewer), how many the source holds, and
+            optionally the source row of each item (so a checkpoint's held-out split, which
+            names source rows, still applies to the sample).
     """
 
     name: str
     claims: Callable[[Path], bool]
     read: Callable[[Path], tuple[Any, np.ndarray | None, str]]
     description: str = ""
-    read_sample: Callable[[Path, int, int], tuple[Any, np.ndarray | None, str, int]] | None = None
+    read_sample: Callable[[Path, int, int], tuple[Any, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -107,9 +107,12 @@ def load_dataset(
             opts["n"] = n
         if fitted:
             opts["fitted"] = fitted
+        rows = None
         if sampled:
-            opts["sampled"] = sampled
-        ds = Dataset(str(path), t, spec_, labels, str(path.resolve()), digest, opts)
+            opts["sampled"], rows = sampled
+            rows = None if rows is None else torch.as_tensor(np.asarray(rows), dtype=torch.long)
+        ds = Dataset(str(path), t, spec_, labels, str(path.resolve()), digest, opts,
+                     source_rows=rows)
     if fit is not None and fit_to is not None and ds.spec.is_image \
             and tuple(ds.spec.shape) != tuple(fit_to):
         before = "x".join(map(str, ds.spec.shape))
@@ -143,9 +146,10 @@ def reload_recorded(record: dict[str, Any], value_range: tuple[float, float], *,
 
 
 def read_path(path: Path, host: PluginHost, *, sample: int | None = None, seed: int = 0
-              ) -> tuple[Any, np.ndarray | None, str, str, str | None]:
+              ) -> tuple[Any, np.ndarray | None, str, str, tuple[str, Any] | None]:
     """Read a dataset path with the first registered format that claims it: (x, labels,
-    sha256, format name, what was sampled or None). With ``sample`` a format that can read a
+    sha256, format name, and for a sample (what was sampled, its source rows or None), else
+    None). With ``sample`` a format that can read a
     sample reads ``sample`` items chosen with ``seed``."""
     if not path.exists():
         raise DatasetError(f"dataset path does not exist: {path}")
@@ -153,10 +157,13 @@ def read_path(path: Path, host: PluginHost, *, sample: int | None = None, seed: 
         fmt = entry.obj
         if fmt.claims(path):
             if sample is not None and fmt.read_sample is not None:
-                x, y, digest, total = fmt.read_sample(path, sample, seed)
-                note = (f"{len(x)} of {total} items chosen with seed {seed}" if len(x) < total
-                        else None)
-                return x, y, digest, fmt.name, note
+                got = fmt.read_sample(path, sample, seed)
+                x, y, digest, total = got[:4]
+                rows = got[4] if len(got) > 4 else None
+                if len(x) >= total:
+                    return x, y, digest, fmt.name, None
+                note = f"{len(x)} of {total} items chosen with seed {seed}"
+                return x, y, digest, fmt.name, (note, rows)
             x, y, digest = fmt.read(path)
             return x, y, digest, fmt.name, None
     known = "; ".join(f"{e.obj.name} ({e.obj.description})" for e in host.dataset_formats.values())

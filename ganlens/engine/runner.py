@@ -179,11 +179,22 @@ def recorded_split(gan: GAN, ds: Dataset) -> tuple[torch.Tensor | None, str]:
         return None, ("the checkpoint records no held-out split of its training data, so "
                       "whether D and G saw these reals is unknown (give held-out data with "
                       "--held-out)")
-    if ds.options.get("sampled") or not record.get("sha256") or record["sha256"] != ds.sha256:
+    if not record.get("sha256") or record["sha256"] != ds.sha256:
         return None, ("the real data are not the dataset the checkpoint records (its held-out "
                       "split applies only to that dataset; give held-out data with --held-out)")
     idx = torch.as_tensor(split["indices"], dtype=torch.long)
-    if len(idx) == 0 or int(idx.max()) >= len(ds) or int(idx.min()) < 0:
+    total = int(record.get("num_samples") or 0)
+    if ds.options.get("sampled"):
+        if ds.source_rows is None:
+            return None, ("the real data are a sample of the checkpoint's dataset whose format "
+                          "does not say which rows it read, so its held-out split cannot be "
+                          "applied; give held-out data with --held-out")
+        # The split names rows of the whole source: keep those the sample holds.
+        idx = torch.nonzero(torch.isin(ds.source_rows, idx)).reshape(-1)
+        if len(idx) == 0:
+            return None, "the sample of the real data holds none of the held-out rows"
+    elif len(idx) == 0 or int(idx.max()) >= len(ds) or int(idx.min()) < 0 or \
+            (total and total != len(ds)):
         return None, (f"the checkpoint's held-out indices do not fit the {len(ds)} samples of "
                       f"{ds.name!r}; ignored")
     return idx, (f"the {len(idx)} samples of {ds.name!r} that training held out (never trained "
@@ -433,8 +444,8 @@ def analyze(
         progress: show progress bars on a terminal (when the host's settings allow them).
         real_resize: ``resize`` or ``crop``: convert real images of another size or channel
             count to the generator's shape (the report says what was done); None: refuse them.
-        real_samples: the most real samples used (default max(10,000, 2 × samples)); a large
-            image folder is sampled when read, not loaded whole.
+        real_samples: the most real samples used (default max(10,000, 2 × samples)); a larger
+            source (image folder, IDX, .npy, .npz) is sampled when read, not loaded whole.
         held_out: real data the GAN never trained on (a dataset name, a path or a Dataset);
             D is scored on them and ``real`` is taken as the training data. None: the held-out
             split the checkpoint records (``ganlens train --holdout``), when it applies.
