@@ -236,9 +236,8 @@ def test_an_acgan_class_head_labels_classes_when_the_real_data_have_none(tmp_pat
     """D's class head says "bright" (1) or "dark" (0) by the mean pixel; G makes only dark
     images: class coverage, labelled by the head, finds one of the two classes, and says who
     labelled."""
-    from torch import nn
-
     from conftest import load_module_file
+    from torch import nn
 
     (tmp_path / "ac2.py").write_text(
         "import torch\nfrom torch import nn\n"
