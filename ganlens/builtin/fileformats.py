@@ -109,17 +109,8 @@ def load_array_dataset(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
             x, y = np.load(path, allow_pickle=False), None
         elif head.startswith(ZIP_MAGIC):
             with np.load(path, allow_pickle=False) as z:
-                keys = list(z.keys())
-                xkey = next((k for k in ("x", "images", "data", "X") if k in keys), None)
-                if xkey is None:
-                    if len(keys) != 1:
-                        raise DatasetError(
-                            f"{path}: cannot tell which array holds the data among {keys}; "
-                            "name it 'x' (and the labels 'y')"
-                        )
-                    xkey = keys[0]
+                xkey, ykey = _data_keys(path, list(z.keys()))
                 x = z[xkey]
-                ykey = next((k for k in ("y", "labels", "targets") if k in keys), None)
                 y = z[ykey] if ykey else None
         else:
             raise DatasetError(f"{path}: not a .npy or .npz array file")
@@ -467,10 +458,9 @@ def _npz_rows(path: Path, zf: zipfile.ZipFile, name: str, rows_for, flat: bool =
     return out, rows, shape
 
 
-def _npz_keys(path: Path, names: list[str]) -> tuple[str, str | None]:
-    """The members holding the data and the labels, chosen as the full read chooses them."""
-    files = {name.removesuffix(".npy"): name for name in names}
-    keys = list(files)
+def _data_keys(path: Path, keys: list[str]) -> tuple[str, str | None]:
+    """Which arrays of an .npz hold the data (``x``, ``images``, ``data``, ``X``, or the only
+    one) and the labels (``y``, ``labels``, ``targets``, or none)."""
     xkey = next((k for k in ("x", "images", "data", "X") if k in keys), None)
     if xkey is None:
         if len(keys) != 1:
@@ -480,6 +470,13 @@ def _npz_keys(path: Path, names: list[str]) -> tuple[str, str | None]:
             )
         xkey = keys[0]
     ykey = next((k for k in ("y", "labels", "targets") if k in keys), None)
+    return xkey, ykey
+
+
+def _npz_keys(path: Path, names: list[str]) -> tuple[str, str | None]:
+    """The members holding the data and the labels, chosen as the full read chooses them."""
+    files = {name.removesuffix(".npy"): name for name in names}
+    xkey, ykey = _data_keys(path, list(files))
     return files[xkey], None if ykey is None else files[ykey]
 
 
