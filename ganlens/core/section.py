@@ -7,6 +7,8 @@ level (info, warning, alert), a one-line message and the metric and threshold be
 
 from __future__ import annotations
 
+import base64
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +62,45 @@ def to_jsonable(value: Any, *, encode: bool = True) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v, encode=encode) for v in value]
     return str(value)
+
+
+def decode_float(value: Any) -> Any:
+    """The inverse of :func:`to_jsonable`'s encoding, applied through lists and dicts: the
+    strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` become floats again."""
+    if isinstance(value, str):
+        return {NAN: math.nan, POS_INF: math.inf, NEG_INF: -math.inf}.get(value, value)
+    if isinstance(value, dict):
+        return {k: decode_float(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_float(v) for v in value]
+    return value
+
+
+def short_value(value: Any, limit: int = 80) -> str:
+    """A value as a short line of text for a summary (never raises)."""
+    try:
+        if value is None:
+            text = "not computed"
+        elif isinstance(value, bool):
+            text = str(value)
+        elif isinstance(value, float):
+            text = f"{value:.4g}" if math.isfinite(value) else encode_float(value)
+        elif isinstance(value, (list, tuple, dict)):
+            text = repr(to_jsonable(value))
+        else:
+            text = str(value)
+    except Exception:  # noqa: BLE001 - a summary must never fail
+        text = "?"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+_STATUS_COLOURS = {"ok": "#2e7d32", "skipped": "#757575", "failed": "#c62828"}
+_LEVEL_COLOURS = {"info": "#1565c0", "warning": "#ef6c00", "alert": "#c62828"}
 
 
 @dataclass
@@ -218,6 +259,106 @@ class Section:
             return f"{key} = {value}"
         return ""
 
+    # -- notebooks ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """A one-line summary, without figure bytes."""
+        try:
+            def n(count: int, word: str) -> str:
+                return f"{count} {word}{'s' if count != 1 else ''}"
+
+            counts = f"{n(len(self.metrics), 'metric')}, {n(len(self.figures), 'figure')}"
+            if self.tables:
+                counts += f", {n(len(self.tables), 'table')}"
+            counts += f", {n(len(self.findings), 'finding')}"
+            worst = self.worst_finding
+            if worst is not None and worst.level != "info":
+                counts += f" ({n(sum(f.level == worst.level for f in self.findings), worst.level)})"
+            extra = ""
+            if self.status != "ok" and (self.reason or self.error):
+                extra = f" [{short_value(self.reason or self.error, 100)}]"
+            return f"<Section {self.name}: {self.status}, {counts}{extra}>"
+        except Exception:  # noqa: BLE001 - a repr must never fail
+            return f"<Section {getattr(self, 'name', '?')}>"
+
+    def _html_body(self) -> str:
+        parts = []
+        if self.description:
+            parts.append(f"<p style='margin:.2em 0;color:#555'>{_esc(self.description)}</p>")
+        if self.status != "ok":
+            why = self.reason or self.error or self.status
+            parts.append(f"<p><b>{_esc(self.status)}</b>: {_esc(why)}</p>")
+        if self.findings:
+            items = "".join(
+                f"<li><span style='color:{_LEVEL_COLOURS.get(f.level, '#000')};"
+                f"font-weight:bold'>{_esc(f.level)}</span> {_esc(f.message)}"
+                + (f" <small>({_esc(f.metric)} = {_esc(short_value(f.value))}"
+                   + (f", threshold {_esc(short_value(f.threshold))}"
+                      if f.threshold is not None else "") + ")</small>"
+                   if f.metric else "")
+                + "</li>"
+                for f in sorted(self.findings, key=lambda f: -level_rank(f.level)))
+            parts.append(f"<ul style='margin:.3em 0'>{items}</ul>")
+        if self.metrics:
+            rows = []
+            for key, value in self.metrics.items():
+                info = self.metric_info.get(key) or MetricInfo()
+                rows.append(
+                    f"<tr><td><code>{_esc(key)}</code></td>"
+                    f"<td style='text-align:right'>{_esc(short_value(value))}</td>"
+                    f"<td>{_esc(info.description)}</td><td>{_esc(info.good)}</td></tr>")
+            parts.append(
+                "<table style='border-collapse:collapse;font-size:90%'>"
+                "<thead><tr><th style='text-align:left'>metric</th><th>value</th>"
+                "<th style='text-align:left'>what it measures</th>"
+                "<th style='text-align:left'>what good looks like</th></tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>")
+        for t in self.tables:
+            head = "".join(f"<th>{_esc(c)}</th>" for c in t.columns)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{_esc(short_value(v))}</td>" for v in
+                                 (row if isinstance(row, (list, tuple)) else [row]))
+                + "</tr>" for row in t.rows[:50])
+            more = (f"<tr><td colspan='{max(len(t.columns), 1)}'>\u2026 {len(t.rows) - 50} more "
+                    "rows</td></tr>" if len(t.rows) > 50 else "")
+            parts.append(
+                f"<p style='margin:.5em 0 .1em'><b>{_esc(t.title)}</b></p>"
+                "<table style='border-collapse:collapse;font-size:90%'>"
+                f"<thead><tr>{head}</tr></thead><tbody>{body}{more}</tbody></table>"
+                + (f"<small>{_esc(t.caption)}</small>" if t.caption else ""))
+        if self.figures:
+            figs = []
+            for fig in self.figures:
+                png = fig.png if isinstance(fig.png, (bytes, bytearray)) else b""
+                label = _esc(fig.title or fig.name)
+                img = (f"<img src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'"
+                       f" alt='{label}' title='{_esc(fig.caption)}'"
+                       " style='max-width:260px;max-height:260px'>"
+                       if png else "<i>(no image)</i>")
+                figs.append(
+                    "<figure style='display:inline-block;vertical-align:top;margin:4px;"
+                    f"max-width:270px'>{img}<figcaption style='font-size:85%'><b>{label}</b>"
+                    f"</figcaption></figure>")
+            parts.append(f"<div>{''.join(figs)}</div>")
+        return "".join(parts)
+
+    def _html_summary(self) -> str:
+        colour = _STATUS_COLOURS.get(self.status, "#000")
+        worst = self.worst_finding
+        flag = (f" <span style='color:{_LEVEL_COLOURS.get(worst.level, '#000')}'>"
+                f"[{_esc(worst.level)}]</span>" if worst is not None else "")
+        return (f"<b>{_esc(self.title or self.name)}</b> <code>{_esc(self.name)}</code> "
+                f"<span style='color:{colour}'>{_esc(self.status)}</span>{flag} "
+                f"\u2014 {_esc(short_value(self.headline, 200))}")
+
+    def _repr_html_(self, *, open_: bool = True) -> str:
+        """A compact, self-contained HTML view for notebooks (figures embedded as data URIs)."""
+        try:
+            return (f"<details{' open' if open_ else ''} style='margin:.3em 0'>"
+                    f"<summary>{self._html_summary()}</summary>"
+                    f"<div style='margin-left:1em'>{self._html_body()}</div></details>")
+        except Exception:  # noqa: BLE001 - a notebook view must never fail
+            return f"<pre>{_esc(repr(self))}</pre>"
+
     def to_dict(self, *, with_timing: bool = True) -> dict[str, Any]:
         d = {
             "name": self.name,
@@ -239,3 +380,31 @@ class Section:
         if with_timing:
             d["duration_s"] = round(self.duration_s, 4)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], figure_png: Any = None) -> Section:
+        """The section of a ``report.json`` document (see :meth:`to_dict`); NaN and infinities
+        are decoded back to floats. ``figure_png(file)`` returns a figure's bytes (else
+        empty)."""
+        section = cls(
+            name=d["name"], title=d["title"], description=d.get("description", ""),
+            status=d.get("status", "ok"), reason=d.get("reason"), error=d.get("error"),
+            summary=d.get("summary") or "",
+            metrics=dict(decode_float(d.get("metrics") or {})),
+            metric_info={k: MetricInfo(v.get("description", ""), v.get("good", ""))
+                         for k, v in (d.get("metric_info") or {}).items()},
+            duration_s=float(d.get("duration_s", 0.0) or 0.0),
+        )
+        for f in d.get("findings") or []:
+            section.findings.append(Finding(
+                f["level"], f["message"], f.get("metric"), decode_float(f.get("value")),
+                decode_float(f.get("threshold"))))
+        for f in d.get("figures") or []:
+            file = f.get("file")
+            png = figure_png(file) if (figure_png is not None and file) else b""
+            section.figures.append(Figure(f["name"], f["title"], f["caption"], png, file))
+        for t in d.get("tables") or []:
+            section.tables.append(Table(
+                t["name"], t["title"], list(t["columns"]), decode_float(t["rows"]),
+                t.get("caption", ""), bool(t.get("featured", False))))
+        return section
