@@ -222,8 +222,9 @@ class Report:
         try:
             import pandas as pd
         except ImportError:
-            raise GanlensError("Report.metrics_frame() needs pandas: pip install pandas "
-                               "(Report.metrics_table() gives the same rows as dicts)") from None
+            raise GanlensError("Report.metrics_frame() needs pandas: pip install pandas, or "
+                               "'ganlens[notebook]' (Report.metrics_table() gives the same rows "
+                               "as dicts)") from None
         return pd.DataFrame(self.metrics_table(),
                             columns=["section", "metric", "value", "description", "good"])
 
