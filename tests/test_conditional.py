@@ -127,8 +127,7 @@ def test_real_labels_give_the_class_count_and_must_fit(arch):
 def test_labels_can_follow_the_real_class_frequencies():
     gan = ganlens.testing.tiny_conditional_gan(num_classes=3, discriminator=False)
     data = ganlens.testing.random_images(300, classes=3)
-    data.labels = torch.tensor([0] * 240 + [1] * 60 + [2] * 0, dtype=torch.long)
-    data.labels = torch.cat([data.labels, torch.zeros(0, dtype=torch.long)])
+    data.labels = torch.tensor([0] * 240 + [1] * 60, dtype=torch.long)  # class 2 never occurs
     ctx = ganlens.context(gan, real=data, samples=1000, progress=False,
                           label_distribution="real")
     share = torch.bincount(ctx.labels, minlength=3).float() / 1000

@@ -110,6 +110,11 @@ def test_a_sample_of_the_training_file_keeps_the_held_out_rows_it_holds(tmp_path
     assert rd.held_out is not None and _rows(rd.held_out.x) <= held
     assert not (_rows(rd.train.x) & held)
     assert 5 < len(rd.held_out) < 45  # about 20% of the 120 sampled rows
-    report = ganlens.analyze(run.checkpoint, real=tmp_path / "imgs.npy", analyzers=["samples"],
-                             samples=40, seed=3, real_samples=120, progress=False)
+    report = ganlens.analyze(run.checkpoint, real=tmp_path / "imgs.npy",
+                             analyzers=["samples", "image_stats"], samples=40, seed=3,
+                             real_samples=120, progress=False)
     assert report.metadata["real_data"]["held_out"]["num_samples"] == len(rd.held_out)
+    assert report["image_stats"].metrics["d_real_held_out"] is True
+    other = ganlens.analyze(run.checkpoint, real=ganlens.testing.random_images(60),
+                            analyzers=["image_stats"], samples=40, progress=False)
+    assert other["image_stats"].metrics["d_real_held_out"] is False

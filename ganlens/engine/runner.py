@@ -242,14 +242,18 @@ def resolve_real(
 LABEL_DISTRIBUTIONS = ("uniform", "real")
 
 
+def check_label_distribution(label_distribution: str) -> None:
+    if label_distribution not in LABEL_DISTRIBUTIONS:
+        raise OptionError(f"label_distribution {label_distribution!r}: expected one of "
+                          f"{', '.join(LABEL_DISTRIBUTIONS)}")
+
+
 def prepare_conditioning(gan: GAN, rd: RealData, label_distribution: str
                          ) -> tuple[torch.Tensor | None, dict[str, Any] | None]:
     """For a conditional GAN: the class count (from the real labels when the GAN knows none),
     the label frequencies to draw with, and what the report says. Checks that the real labels
     fit the generator's classes."""
-    if label_distribution not in LABEL_DISTRIBUTIONS:
-        raise OptionError(f"label_distribution {label_distribution!r}: expected one of "
-                          f"{', '.join(LABEL_DISTRIBUTIONS)}")
+    check_label_distribution(label_distribution)
     if not (gan.conditional or gan.d_conditional):
         return None, None
     real = rd.full
@@ -467,9 +471,7 @@ def analyze(
         raise OptionError(f"real_samples must be at least 2, got {real_samples}")
     if real_resize not in (None, *FIT_MODES):
         raise OptionError(f"real_resize {real_resize!r}: expected one of {', '.join(FIT_MODES)}")
-    if label_distribution not in LABEL_DISTRIBUTIONS:
-        raise OptionError(f"label_distribution {label_distribution!r}: expected one of "
-                          f"{', '.join(LABEL_DISTRIBUTIONS)}")
+    check_label_distribution(label_distribution)
     if truncation is not None and not 0 < truncation <= 1:
         raise OptionError(f"truncation must be in (0, 1], got {truncation}")
     chosen = resolve_analyzers(host, analyzers, skip, options)

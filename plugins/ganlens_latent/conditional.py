@@ -27,7 +27,7 @@ from ganlens.maths import interpolate
 
 from . import keys
 from .interpolation import STRIP_STEPS, path_kind, step_ratios
-from .plots import image_rows, panels, projector
+from .plots import image_rows, panels, path_figure, projector
 from .views import class_names
 
 MAX_CLASSES = 10
@@ -231,20 +231,9 @@ def _within_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, x: to
         how = ("Each row walks the same latent path from z_a (left) to z_b (right) with the class "
                "label y held fixed; each column is one latent under every class.")
     else:
-        proj, axis = projector(ctx.fakes)
-        fig, (ax,) = panels(1, 5.5, 4.8)
-        bg = proj(ctx.fakes[:1000])
-        ax.scatter(bg[:, 0], bg[:, 1], s=3, color="lightgrey", label="samples")
-        pts = proj(x).reshape(len(classes), steps, 2)
-        for i in range(len(classes)):
-            ax.plot(pts[i, :, 0], pts[i, :, 1], "-", marker=".", color=f"C{i % 10}",
-                    label=rows[i])
-            ax.plot(pts[i, 0, 0], pts[i, 0, 1], "x", color=f"C{i % 10}")
-        ax.set_xlabel(axis[0])
-        ax.set_ylabel(axis[1])
-        ax.set_title("Within a class: G(z(t), y) from z_a (x) to z_b, one line per class",
-                     fontsize=9)
-        ax.legend(fontsize=6, ncol=2)
+        fig = path_figure(ctx.fakes, x, len(classes), steps, rows, list(range(len(classes))),
+                          title="Within a class: G(z(t), y) from z_a (x) to z_b, one line per "
+                                "class")
         how = ("Each line is the same latent path from z_a (cross) to z_b in data space, with the "
                "class label y held fixed along it, over the grey samples.")
     section.figure(

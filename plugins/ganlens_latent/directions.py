@@ -28,7 +28,7 @@ from ganlens.maths import pca
 
 from . import keys
 from .embedding import single_threaded
-from .plots import image_rows, panels, projector
+from .plots import image_rows, path_figure
 
 ROOT = "(the generator itself)"
 ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
@@ -165,10 +165,11 @@ def cosine_table(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (an @ bn.T).abs()
 
 
-def describe(v: torch.Tensor, top: int = 3) -> str:
-    """The largest latent coordinates of a direction, e.g. ``z[0] +0.99, z[4] -0.10``."""
+def describe(v: torch.Tensor, top: int = 3, space: str = "z") -> str:
+    """The largest coordinates of a direction, e.g. ``z[0] +0.99, z[4] -0.10`` (``space`` names
+    the vector: ``z``, or ``w`` for W)."""
     order = v.abs().argsort(descending=True)[:top]
-    return ", ".join(f"z[{int(i)}] {float(v[i]):+.2f}" for i in order)
+    return ", ".join(f"{space}[{int(i)}] {float(v[i]):+.2f}" for i in order)
 
 
 def analyze_directions(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any) -> None:
@@ -305,18 +306,6 @@ def _strips(ctx: ganlens.AnalysisContext, section: ganlens.Section, opts: Any,
 
 def _vector_strips(ctx: ganlens.AnalysisContext, x: torch.Tensor, names: list[str], per: int,
                    title: str) -> Any:
-    proj, axis = projector(ctx.fakes)
-    fig, (ax,) = panels(1, 5.5, 4.8)
-    bg = proj(ctx.fakes[:1000])
-    ax.scatter(bg[:, 0], bg[:, 1], s=3, color="lightgrey")
-    pts = proj(x).reshape(len(names), per, 2)
-    for i, name in enumerate(names):
-        j = int(name.split()[1]) - 1
-        ax.plot(pts[i, :, 0], pts[i, :, 1], "-", color=f"C{j % 10}", marker=".",
-                label=name if name.endswith("/ base 1") else None)
-        ax.plot(pts[i, 0, 0], pts[i, 0, 1], "x", color=f"C{j % 10}")
-    ax.set_xlabel(axis[0])
-    ax.set_ylabel(axis[1])
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6)
-    return fig
+    colours = [int(name.split()[1]) - 1 for name in names]
+    labels = [name if name.endswith("/ base 1") else None for name in names]
+    return path_figure(ctx.fakes, x, len(names), per, labels, colours, title=title)

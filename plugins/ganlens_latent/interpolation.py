@@ -214,12 +214,7 @@ def _smoothness_figure(section: ganlens.Section, values: np.ndarray, ppl: float,
     ax1.set_xlabel(f"log10(squared {space} distance / eps^2)")
     ax1.set_ylabel("latent pairs")
     ax1.set_title(f"Path length per small step (eps = {eps:g})", fontsize=9)
-    ax2.hist(np.log10(np.clip(ratios, 1.0, None)), bins=30, color="tab:green", alpha=0.8)
-    ax2.axvline(np.log10(factor), color="red", linestyle="--", label=f"jump: > {factor:g}x mean step")
-    ax2.set_xlabel("log10(largest step / mean step) per path")
-    ax2.set_ylabel("paths")
-    ax2.set_title("Largest step along each path", fontsize=9)
-    ax2.legend(fontsize=7)
+    jump_histogram(ax2, ratios, factor)
     section.figure(
         fig, "interpolation_smoothness", title="Interpolation smoothness",
         caption=f"Left: for each random latent pair, the squared distance in the '{space}' feature "
@@ -232,3 +227,14 @@ def _smoothness_figure(section: ganlens.Section, values: np.ndarray, ppl: float,
                    "mapping network's output, are in the figure 'w_interpolation_smoothness'."
                    if w_note else ""),
     )
+
+
+def jump_histogram(ax: Any, ratios: np.ndarray, factor: float, where: str = "") -> None:
+    """Each path's largest step over its mean step (log10), with the jump threshold:
+    ``where`` names the space (" in W") when it is not z."""
+    ax.hist(np.log10(np.clip(ratios, 1.0, None)), bins=30, color="tab:green", alpha=0.8)
+    ax.axvline(np.log10(factor), color="red", linestyle="--", label=f"jump: > {factor:g}x mean step")
+    ax.set_xlabel(f"log10(largest step / mean step) per path{where}")
+    ax.set_ylabel("paths")
+    ax.set_title(f"Largest step along each path{where}", fontsize=9)
+    ax.legend(fontsize=7)

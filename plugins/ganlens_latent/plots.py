@@ -76,6 +76,27 @@ def _categorical_cmap(n: int) -> Any:
     return colormaps["tab10" if n <= 10 else "tab20"]
 
 
+def path_figure(reference: torch.Tensor, x: torch.Tensor, n_paths: int, steps: int,
+                labels: Sequence[str | None], colours: Sequence[int], *, title: str) -> Any:
+    """Paths of vector samples drawn in data space: ``x`` is (n_paths * steps, d), path i in
+    colour ``C{colours[i]}`` with legend entry ``labels[i]`` (None: no entry), a cross at its
+    start, over grey samples of ``reference``, on ``reference``'s 2-D projection."""
+    proj, axis = projector(reference)
+    fig, (ax,) = panels(1, 5.5, 4.8)
+    bg = proj(reference[:1000])
+    ax.scatter(bg[:, 0], bg[:, 1], s=3, color="lightgrey", label="samples")
+    pts = proj(x).reshape(n_paths, steps, 2)
+    for i in range(n_paths):
+        colour = f"C{colours[i] % 10}"
+        ax.plot(pts[i, :, 0], pts[i, :, 1], "-", marker=".", color=colour, label=labels[i])
+        ax.plot(pts[i, 0, 0], pts[i, 0, 1], "x", color=colour)
+    ax.set_xlabel(axis[0])
+    ax.set_ylabel(axis[1])
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6, ncol=2 if n_paths > 6 else 1)
+    return fig
+
+
 def panels(n: int, width: float = 4.6, height: float = 4.2) -> tuple[Any, list[Any]]:
     """A figure with ``n`` side-by-side axes."""
     fig, axes = new_figure(width * n, height, 1, n)

@@ -37,17 +37,18 @@ from ganlens.errors import FeatureUnavailable, InputError, OptionError
 from ganlens.maths import interpolate, nearest, pca
 
 from . import keys
-from .directions import ALPHAS
+from .directions import ALPHAS, describe
 from .embedding import single_threaded
 from .interpolation import (
     STRIP_STEPS,
     PathResult,
     Space,
+    jump_histogram,
     ppl_from_features,
     resolve_space,
     step_ratios,
 )
-from .plots import image_rows, panels, projector
+from .plots import image_rows, panels, path_figure, projector
 
 SWEEP_SHOWN = 8
 """Samples per row of the truncation sweep's image grid."""
@@ -240,17 +241,8 @@ def _w_strip_figure(ctx: ganlens.AnalysisContext, section: ganlens.Section, x: t
         fig = image_rows(x, gan.data.value_range, labels, cols, title=title,
                          xlabel="interpolation t in W")
     else:
-        proj, axis = projector(ctx.fakes)
-        fig, (ax,) = panels(1, 5.5, 4.8)
-        bg = proj(ctx.fakes[:1000])
-        ax.scatter(bg[:, 0], bg[:, 1], s=3, color="lightgrey", label="samples")
-        pts = proj(x).reshape(q, STRIP_STEPS, 2)
-        for i in range(q):
-            ax.plot(pts[i, :, 0], pts[i, :, 1], "-", marker=".", color=f"C{i}", label=labels[i])
-        ax.set_xlabel(axis[0])
-        ax.set_ylabel(axis[1])
-        ax.set_title("Interpolation paths in W, shown in data space", fontsize=10)
-        ax.legend(fontsize=6)
+        fig = path_figure(ctx.fakes, x, q, STRIP_STEPS, labels, list(range(q)),
+                          title="Interpolation paths in W, shown in data space")
     section.figure(
         fig, "w_interpolation_strips", title="Interpolations in W (straight lines)",
         caption=f"The first {q} latent pairs of the z-space strips, mapped to W by the mapping "
@@ -287,12 +279,7 @@ def _w_smoothness_figure(section: ganlens.Section, paths: PathResult, values: np
     ax2.set_ylabel("log10 path length in W (linear)")
     ax2.set_title("Each pair: W against z", fontsize=9)
     ax2.legend(fontsize=7)
-    ax3.hist(np.log10(np.clip(ratios, 1.0, None)), bins=30, color="tab:green", alpha=0.8)
-    ax3.axvline(np.log10(factor), color="red", linestyle="--", label=f"jump: > {factor:g}x mean step")
-    ax3.set_xlabel("log10(largest step / mean step) per path in W")
-    ax3.set_ylabel("paths")
-    ax3.set_title("Largest step along each path in W", fontsize=9)
-    ax3.legend(fontsize=7)
+    jump_histogram(ax3, ratios, factor, " in W")
     section.figure(
         fig, "w_interpolation_smoothness", title="Interpolation smoothness in W and in z",
         caption=f"Left: for each latent pair, the squared distance in the '{paths.space.name}' "
@@ -314,12 +301,6 @@ def w_ganspace(w: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, tor
         fit = pca(w.reshape(len(w), -1), k)
     sds = (fit.variances / max(len(w) - 1, 1)).sqrt()
     return fit.components.float(), fit.explained_ratio.float(), sds.float()
-
-
-def describe_w(v: torch.Tensor, top: int = 3) -> str:
-    """The largest coordinates of a direction in W, e.g. ``w[2] +0.99, w[0] -0.10``."""
-    order = v.abs().argsort(descending=True)[:top]
-    return ", ".join(f"w[{int(i)}] {float(v[i]):+.2f}" for i in order)
 
 
 def analyze_w_directions(ctx: ganlens.AnalysisContext, section: ganlens.Section,
@@ -346,7 +327,7 @@ def analyze_w_directions(ctx: ganlens.AnalysisContext, section: ganlens.Section,
     section.table(
         "w_directions", "GANSpace directions in W",
         ["rank", "explained variance ratio", "sd of w along it", "largest w coordinates"],
-        [[j + 1, round(float(shares[j]), 4), round(float(sds[j]), 4), describe_w(vectors[j])]
+        [[j + 1, round(float(shares[j]), 4), round(float(sds[j]), 4), describe(vectors[j], space="w")]
          for j in range(k)],
         caption=f"The top {k} principal directions of w = mapping(z) for {n} latents (the "
                 "directions in W that GANSpace edits along), each with its share of w's "
@@ -382,20 +363,10 @@ def _w_direction_strips(ctx: ganlens.AnalysisContext, section: ganlens.Section, 
         fig = image_rows(x, gan.data.value_range, names, [f"{a:+g} sd" for a in ALPHAS],
                          title=title, xlabel="step along the direction in W (in sd of w along it)")
     else:
-        proj, axis = projector(ctx.fakes)
-        fig, (ax,) = panels(1, 5.5, 4.8)
-        bg = proj(ctx.fakes[:1000])
-        ax.scatter(bg[:, 0], bg[:, 1], s=3, color="lightgrey")
-        pts = proj(x).reshape(len(names), per, 2)
-        for i, name in enumerate(names):
-            j = i // len(bases)
-            ax.plot(pts[i, :, 0], pts[i, :, 1], "-", color=f"C{j % 10}", marker=".",
-                    label=name if i % len(bases) == 0 else None)
-            ax.plot(pts[i, 0, 0], pts[i, 0, 1], "x", color=f"C{j % 10}")
-        ax.set_xlabel(axis[0])
-        ax.set_ylabel(axis[1])
-        ax.set_title("GANSpace directions in W: paths from -3 sd (x) to +3 sd", fontsize=9)
-        ax.legend(fontsize=6)
+        fig = path_figure(ctx.fakes, x, len(names), per,
+                          [name if i % len(bases) == 0 else None for i, name in enumerate(names)],
+                          [i // len(bases) for i in range(len(names))],
+                          title="GANSpace directions in W: paths from -3 sd (x) to +3 sd")
     section.figure(
         fig, "w_directions_ganspace", title="GANSpace directions in W (+-3 sd)",
         caption="Rows 'W PC j / base b': base w = mapping(z) number b moved along W's principal "

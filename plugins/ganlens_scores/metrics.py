@@ -496,15 +496,15 @@ def kid(x: Any, y: Any, *, subsets: int = 100, subset_size: int = 1000,
             sxx = float(kxx.sum()) - float(np.trace(kxx))
             syy = float(kyy.sum()) - float(np.trace(kyy))
             values.append((sxx + syy) / (m * (m - 1)) - 2.0 * float(kxy.sum()) / (m * m))
-        pairs = list(pairs)
-    for ix, iy in pairs if not values else ():
-        m = int(ix.shape[0])
-        if xr.cpu:  # numpy throughout: one symmetric rank-k update per subset pair
-            z = np.concatenate([xr.data[np.asarray(ix)], yr.data[np.asarray(iy)]])
-        else:
-            z = torch.cat([xr.data[ix.to(xr.data.device)], yr.data[iy.to(yr.data.device)]])
-            z = z.to(xr.device, torch.float32)
-        values.append(_mmd2_unbiased(z @ z.T, m, xr.dim))
+    else:
+        for ix, iy in pairs:
+            m = int(ix.shape[0])
+            if xr.cpu:  # numpy throughout: one symmetric rank-k update per subset pair
+                z = np.concatenate([xr.data[np.asarray(ix)], yr.data[np.asarray(iy)]])
+            else:
+                z = torch.cat([xr.data[ix.to(xr.data.device)], yr.data[iy.to(yr.data.device)]])
+                z = z.to(xr.device, torch.float32)
+            values.append(_mmd2_unbiased(z @ z.T, m, xr.dim))
     arr = np.asarray(values, dtype=np.float64)
     return KIDResult(float(arr.mean()), float(arr.std()), values, int(pairs[0][0].shape[0]))
 
