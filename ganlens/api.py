@@ -98,6 +98,7 @@ def analyze(
     held_out: str | Path | Dataset | None = None,
     label_distribution: str = "uniform",
     truncation: float | None = None,
+    budget: str = "default",
     disable: Iterable[str] = (),
     host: PluginHost | None = None,
 ) -> Report:
@@ -112,7 +113,7 @@ def analyze(
         device=device, options=options, out_dir=out_dir, formats=formats,
         batch_size=batch_size, load_options=load_options, progress=progress,
         real_resize=real_resize, real_samples=real_samples, held_out=held_out,
-        label_distribution=label_distribution, truncation=truncation,
+        label_distribution=label_distribution, truncation=truncation, budget=budget,
         host=_host(host, disable),
     )
 

@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a conditional GAN's labels: uniform over the classes (default) or with "
                         "the real data's class frequencies")
     a.add_argument("--samples", type=_positive, default=1000, help="generated samples N (1000)")
+    a.add_argument("--budget", choices=("fast", "default", "thorough"), default="default",
+                   help="scale the expensive analyses together: fast (a quick look), default, "
+                        "thorough (larger samples and more steps); --option values win")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--device", default=None, help="auto, cpu or cuda (default: auto)")
     a.add_argument("--out", default="ganlens-report", help="report folder (default: ganlens-report)")
@@ -255,7 +258,8 @@ def cmd_analyze(args: argparse.Namespace, host: PluginHost) -> int:
         batch_size=args.batch_size, load_options=_load_options(args),
         progress=not args.no_progress, real_resize=args.real_resize,
         real_samples=args.real_samples, held_out=args.held_out,
-        label_distribution=args.label_distribution, truncation=args.truncation, host=host,
+        label_distribution=args.label_distribution, truncation=args.truncation, budget=args.budget,
+        host=host,
     )
     print_summary(report, Path(args.out), formats)
     return report.exit_code(args.fail_on)

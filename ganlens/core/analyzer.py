@@ -78,6 +78,16 @@ class BaseAnalyzer:
         return options
 
     @classmethod
+    def budget_options(cls, budget: str) -> dict[str, Any]:
+        """The option values preset ``budget`` (``fast``, ``default``, ``thorough``) sets."""
+        if budget not in BUDGETS:
+            raise OptionError(f"budget {budget!r}: expected one of {', '.join(BUDGETS)}")
+        if budget == "default":
+            return {}
+        return {f.name: f.metadata[BUDGET_KEY][budget] for f in cls.option_fields().values()
+                if budget in f.metadata.get(BUDGET_KEY, {})}
+
+    @classmethod
     def describe_options(cls) -> list[dict[str, Any]]:
         """Each option's name, type, default and bounds, as ``ganlens plugins --json`` shows
         them (the same declarations the CLI and Python check against)."""
@@ -94,7 +104,8 @@ class BaseAnalyzer:
             out.append({"name": f.name, "type": _type_name(hints.get(f.name, Any)),
                         "default": default if isinstance(default, (int, float, str, bool,
                                                                    type(None))) else repr(default),
-                        "bounds": bounds.describe() if bounds else None})
+                        "bounds": bounds.describe() if bounds else None,
+                        "budget": dict(f.metadata.get(BUDGET_KEY, {})) or None})
         return out
 
     def validate(self, host: Any) -> None:
@@ -193,21 +204,34 @@ class Bounds:
                           f"got {value!r}")
 
 
+BUDGET_KEY = "ganlens_budget"
+BUDGETS = ("fast", "default", "thorough")
+"""The run-wide presets of ``--budget``: ``default`` keeps every option's default; ``fast`` and
+``thorough`` set the options that declare a value for them (``option(..., budget=...)``)."""
+
+
 def option(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
            ge: float | None = None, gt: float | None = None, le: float | None = None,
-           lt: float | None = None) -> Any:
+           lt: float | None = None, budget: dict[str, Any] | None = None) -> Any:
     """A field of an analyzer's ``Options`` with the range its value must lie in, checked
     wherever the options are made (Python, ``--option``) and listed by ``ganlens plugins
-    --json``::
+    --json``; ``budget`` gives its value under the ``fast`` and ``thorough`` presets of
+    ``--budget`` (an option the user sets keeps the user's value)::
 
         @dataclass
         class Options:
             k: int = ganlens.option(5, ge=1)
             alpha: float = ganlens.option(0.05, gt=0, lt=1)
+            steps: int = ganlens.option(16, ge=1, budget={"fast": 8, "thorough": 64})
     """
     if ge is not None and gt is not None or le is not None and lt is not None:
         raise ValueError("give at most one lower bound (ge or gt) and one upper (le or lt)")
-    meta = {BOUNDS_KEY: Bounds(ge, gt, le, lt)}
+    meta: dict[str, Any] = {BOUNDS_KEY: Bounds(ge, gt, le, lt)}
+    if budget:
+        unknown = sorted(set(budget) - {"fast", "thorough"})
+        if unknown:
+            raise ValueError(f"budget presets {unknown}: expected 'fast' and/or 'thorough'")
+        meta[BUDGET_KEY] = dict(budget)
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

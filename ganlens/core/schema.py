@@ -23,6 +23,8 @@ A section::
     tables                     [{name, title, columns, rows, caption, featured}]: a featured
                                table is also shown at the top of the report
     duration_s                 seconds (absent when timings are excluded)
+    peak_memory_mb             the process's peak resident memory while the analyzer ran, in MB
+                               (Linux; null where it cannot be measured; absent with duration_s)
 
 Numbers that are not finite are written as the strings ``"NaN"``, ``"Infinity"`` and
 ``"-Infinity"``; ``null`` means "not computed". (Version 1 wrote both as null; that is why the

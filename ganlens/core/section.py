@@ -196,6 +196,8 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     duration_s: float = 0.0
+    peak_memory_mb: float | None = None
+    """The process's peak resident memory while the analyzer ran (MB; None: not measured)."""
     headline_metric: str | None = None
 
     # -- building -------------------------------------------------------------------------
@@ -379,6 +381,8 @@ class Section:
         }
         if with_timing:
             d["duration_s"] = round(self.duration_s, 4)
+            d["peak_memory_mb"] = (None if self.peak_memory_mb is None
+                                   else round(self.peak_memory_mb, 1))
         return d
 
     @classmethod
@@ -394,6 +398,7 @@ class Section:
             metric_info={k: MetricInfo(v.get("description", ""), v.get("good", ""))
                          for k, v in (d.get("metric_info") or {}).items()},
             duration_s=float(d.get("duration_s", 0.0) or 0.0),
+            peak_memory_mb=d.get("peak_memory_mb"),
         )
         for f in d.get("findings") or []:
             section.findings.append(Finding(

@@ -8,6 +8,7 @@ analyzer leaves behind are removed and reported.
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 import time
 import traceback
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from torch import nn
 
 from .._version import __version__
 from ..builtin.classifier import train_classifier
+from ..core import resources
+from ..core.analyzer import BUDGETS
 from ..core.analyzer import BaseAnalyzer as Analyzer
 from ..core.capture import CaptureRequest, run_capture
 from ..core.checkpoint import LoadOptions
@@ -38,9 +41,11 @@ from ..core.fileio import sha256_file
 from ..core.gan import GAN
 from ..core.report import DEFAULT_FORMATS, Report, check_formats
 from ..core.section import Section
+from . import timings
 from .checkpoint import load
 from .data import load_dataset, reload_recorded
 from .host import PluginHost
+from .timings import TimingHistory, workload_key
 
 DEFAULT_SAMPLES = 1000
 MIN_REAL_CAP = 10_000
@@ -67,9 +72,14 @@ def resolve_analyzers(
     analyzers: Sequence[str | Analyzer | type[Analyzer]] | None,
     skip: Sequence[str] | None,
     options: dict[str, dict[str, Any]] | None,
+    budget: str = "default",
 ) -> list[Analyzer]:
-    """Analyzer instances for the selection (all registered when None), minus ``skip``."""
+    """Analyzer instances for the selection (all registered when None), minus ``skip``, with
+    the option values of the ``budget`` preset where the user set none (an instance given
+    keeps its options)."""
     options = dict(options or {})
+    if budget not in BUDGETS:
+        raise OptionError(f"budget {budget!r}: expected one of {', '.join(BUDGETS)}")
     for name in options:
         if name not in host.analyzers and not any(
             (getattr(a, "name", None) == name) for a in (analyzers or []) if not isinstance(a, str)
@@ -86,11 +96,12 @@ def resolve_analyzers(
             if inst.name in options:
                 inst = type(item)(**{**vars(item.options), **options[inst.name]})
         elif isinstance(item, type) and issubclass(item, Analyzer):
-            inst = item(**options.get(item.name, {}))
+            inst = item(**{**item.budget_options(budget), **options.get(item.name, {})})
         elif isinstance(item, str):
             if item not in host.analyzers:
                 raise _unknown_analyzer(host, item)
-            inst = host.analyzers[item].obj(**options.get(item, {}))
+            cls = host.analyzers[item].obj
+            inst = cls(**{**cls.budget_options(budget), **options.get(item, {})})
         else:
             raise PluginError(f"{item!r} is not an analyzer name, class or instance")
         if not inst.name:
@@ -305,7 +316,9 @@ def _remove_new_hooks(before: dict[int, tuple[nn.Module, set[int], set[int]]]) -
 
 
 def run_analyzer(analyzer: Analyzer, ctx: AnalysisContext) -> Section:
-    """Run one analyzer isolated: an exception becomes a failed section; always timed."""
+    """Run one analyzer isolated: an exception becomes a failed section; always timed, and its
+    peak memory measured where the platform allows it."""
+    measured = resources.reset_peak()
     t0 = time.perf_counter()
     before = _hook_counts(ctx.gan)
     ctx.current_analyzer = analyzer.name
@@ -336,6 +349,7 @@ def run_analyzer(analyzer: Analyzer, ctx: AnalysisContext) -> Section:
         section.finding("warning", f"the analyzer left {leaked} hook(s) on the networks; "
                                    "ganlens removed them")
     section.duration_s = time.perf_counter() - t0
+    section.peak_memory_mb = resources.peak_bytes() / 2**20 if measured else None
     return section
 
 
@@ -427,6 +441,7 @@ def analyze(
     held_out: str | Path | Dataset | None = None,
     label_distribution: str = "uniform",
     truncation: float | None = None,
+    budget: str = "default",
     host: PluginHost,
 ) -> Report:
     """Analyze a GAN (or a checkpoint path) with the selected analyzers and return the Report.
@@ -457,6 +472,8 @@ def analyze(
             ``real`` (the real data's class frequencies).
         truncation: ψ of the truncation trick for a generator with a mapping network
             (0 < ψ ≤ 1; None keeps the GAN's, 1 by default).
+        budget: ``fast``, ``default`` or ``thorough``: scales the expensive analyses together
+            (each analyzer's options say what each preset sets); options given win.
         host: the plugin host: analyzers, loaders, datasets, feature spaces, writers, settings.
     """
     t_start = time.perf_counter()
@@ -474,7 +491,7 @@ def analyze(
     check_label_distribution(label_distribution)
     if truncation is not None and not 0 < truncation <= 1:
         raise OptionError(f"truncation must be in (0, 1], got {truncation}")
-    chosen = resolve_analyzers(host, analyzers, skip, options)
+    chosen = resolve_analyzers(host, analyzers, skip, options, budget)
     ckpt_meta: dict[str, Any] | None = None
     if isinstance(gan_or_path, GAN):
         gan = gan_or_path
@@ -525,6 +542,8 @@ def analyze(
     host.hook.ganlens_analysis_started(context=ctx)
 
     sections: list[Section] = []
+    lines = _ProgressLines(host, chosen, workload_key(gan.data.shape, str(gan.device), budget),
+                           samples, enabled=progress)
     for a in chosen:
         if a.name in skips:
             s = a.new_section()
@@ -533,8 +552,11 @@ def analyze(
             s = a.new_section()
             s.status, s.reason = "failed", request_errors[a.name]
         else:
+            lines.start(a.name)
             s = run_analyzer(a, ctx)
+        lines.done(s)
         sections.append(s)
+    lines.save()
 
     metadata = {
         "ganlens_version": __version__,
@@ -547,6 +569,7 @@ def analyze(
         "capture_notes": list(cap.notes),
         "seed": seed,
         "samples": samples,
+        "budget": budget,
         "batch_size": bs,
         "device": str(gan.device),
         "analyzers": [a.name for a in chosen],
@@ -569,6 +592,43 @@ def analyze(
     if out_dir is not None:
         report.save(out_dir, formats, host=host)
     return report
+
+
+class _ProgressLines:
+    """One line per analyzer on stderr: its estimate from earlier runs while it runs (on a
+    terminal), then its status, time and peak memory; the times go to the history."""
+
+    def __init__(self, host: PluginHost, chosen: Sequence[Analyzer], key: str, n: int,
+                 enabled: bool) -> None:
+        self.history = TimingHistory(host.cache_dir / "timings.json" if host.cache_dir else None)
+        self.key, self.n, self.enabled = key, n, enabled
+        self.total = len(chosen)
+        self.width = max((len(a.name) for a in chosen), default=0)
+        self.index = 0
+        self.estimate: float | None = None
+        self.tty = sys.stderr.isatty()
+
+    def start(self, name: str) -> None:
+        self.estimate = self.history.estimate(name, self.key, self.n)
+        if self.enabled and self.tty:
+            text = timings.line(self.index + 1, self.total, name, self.width, None, None,
+                                self.estimate, None)
+            print(text, end="\r", file=sys.stderr, flush=True)
+
+    def done(self, s: Section) -> None:
+        self.index += 1
+        ran = s.status != "skipped" or s.duration_s > 0
+        if ran and s.status == "ok":
+            self.history.record(s.name, self.key, self.n, s.duration_s)
+        if self.enabled:
+            text = timings.line(self.index, self.total, s.name, self.width, s.status,
+                                s.duration_s if ran else 0.0,
+                                self.estimate if ran else None, s.peak_memory_mb)
+            print(f"\x1b[2K{text}" if self.tty else text, file=sys.stderr, flush=True)
+        self.estimate = None
+
+    def save(self) -> None:
+        self.history.save()
 
 
 def _real_meta(ds: Dataset | None, reason: str | None) -> dict[str, Any]:
