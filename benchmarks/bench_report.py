@@ -144,7 +144,10 @@ def main() -> None:
         print(f"  capture            : {timings['capture_s']:8.1f} s")
         for s in sorted(report["sections"], key=lambda s: -s.get("duration_s", 0)):
             d = s.get("duration_s", 0)
-            print(f"  {s['name']:<19}: {d:8.1f} s  {100 * d / total:5.1f}%  {s['status']}")
+            mem = s.get("peak_memory_mb")
+            mem_text = f"peak {mem / 1024:5.2f} GB" if mem is not None else ""
+            print(f"  {s['name']:<19}: {d:8.1f} s  {100 * d / total:5.1f}%  {mem_text}  "
+                  f"{s['status']}")
     print(f"\nfiles in {work}")
 
 
